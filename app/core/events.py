@@ -1,0 +1,98 @@
+"""StreamEvent: the one event type every consumer of the app sees (design.md §2)."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+
+class EventType(enum.StrEnum):
+    CHAT = "chat"
+    FOLLOW = "follow"
+    SUBSCRIBE = "subscribe"
+    GIFT_SUB = "gift_sub"
+    LIVE_START = "live_start"
+    LIVE_END = "live_end"
+    MESSAGE_DELETED = "message_deleted"
+    BAN = "ban"
+    UNBAN = "unban"
+    HOST = "host"
+    KICKS = "kicks"
+    REWARD = "reward"
+
+
+SOURCE_KICK = "kick"
+
+_FIELDS = ("id", "source", "type", "channel", "username", "timestamp", "data")
+
+
+class EventFormatError(ValueError):
+    """A StreamEvent's JSON form is not what design.md §2 specifies."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class StreamEvent:
+    id: str
+    type: EventType
+    channel: str
+    username: str
+    timestamp: str  # ISO 8601, UTC
+    data: Mapping[str, Any]
+    source: str = SOURCE_KICK
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "source": self.source,
+            "type": self.type.value,
+            "channel": self.channel,
+            "username": self.username,
+            "timestamp": self.timestamp,
+            "data": dict(self.data),
+        }
+
+    def to_json(self) -> str:
+        return orjson.dumps(self.to_dict()).decode()
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> StreamEvent:
+        try:
+            obj = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise EventFormatError(f"not JSON: {exc}") from exc
+        return cls.from_dict(obj)
+
+    @classmethod
+    def from_dict(cls, obj: object) -> StreamEvent:
+        if not isinstance(obj, dict):
+            raise EventFormatError(f"expected a JSON object, got {type(obj).__name__}")
+        missing = [name for name in _FIELDS if name not in obj]
+        if missing:
+            raise EventFormatError(f"missing field(s): {', '.join(missing)}")
+        for name in ("id", "source", "channel", "username", "timestamp"):
+            if not isinstance(obj[name], str):
+                raise EventFormatError(f"field {name!r} must be a string")
+        try:
+            event_type = EventType(obj["type"])
+        except ValueError:
+            raise EventFormatError(f"unknown event type {obj['type']!r}") from None
+        if not isinstance(obj["data"], dict):
+            raise EventFormatError("field 'data' must be an object")
+        try:
+            datetime.fromisoformat(obj["timestamp"])
+        except ValueError:
+            raise EventFormatError(f"timestamp {obj['timestamp']!r} is not ISO 8601") from None
+        return cls(
+            id=obj["id"],
+            type=event_type,
+            channel=obj["channel"],
+            username=obj["username"],
+            timestamp=obj["timestamp"],
+            data=obj["data"],
+            source=obj["source"],
+        )
