@@ -1,4 +1,4 @@
-"""Supervisor policy under plain asyncio, with a scripted connector, a fake clock and no sleeping."""
+"""Supervisor policy under plain asyncio: a scripted connector, a fake clock, no real sleeps."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ from app.core.supervisor import (
 )
 
 S = ConnectionState
-TARGET = ChannelTarget("nightowlgg", chatroom_id=5079311, channel_id=5120934, display_name="NightOwlGG")
+TARGET = ChannelTarget(
+    "nightowlgg", chatroom_id=5079311, channel_id=5120934, display_name="NightOwlGG"
+)
 
 
 def make_event(kind: EventType, n: int = 0) -> StreamEvent:
@@ -34,13 +36,15 @@ def make_event(kind: EventType, n: int = 0) -> StreamEvent:
 class FakeResolver:
     target: ChannelTarget = TARGET
     error: ResolveError | None = None
+    failures_left: int = 1_000_000  # how many resolves raise `error`
     lookups: list[str] = field(default_factory=list)
     resolves: int = 0
     lookup_result: ChannelTarget | None = None
 
     async def resolve(self, request: ConnectRequest) -> ChannelTarget:
         self.resolves += 1
-        if self.error is not None:
+        if self.error is not None and self.failures_left > 0:
+            self.failures_left -= 1
             raise self.error
         return self.target
 
@@ -120,6 +124,15 @@ def build(connector: ScriptedConnector, resolver: FakeResolver | None = None, ji
     return sup, time, seen
 
 
+async def until(sup: Supervisor, condition: Callable[[], bool]) -> None:
+    changed = asyncio.Event()
+    sup.add_status_listener(lambda status: changed.set())
+    async with asyncio.timeout(5):
+        while not condition():
+            changed.clear()
+            await changed.wait()
+
+
 def states(seen: list[Status]) -> list[ConnectionState]:
     out: list[ConnectionState] = []
     for status in seen:
@@ -162,7 +175,11 @@ async def test_backoff_grows_while_sessions_drop_before_subscribing() -> None:
 
 async def test_backoff_resets_only_after_subscription() -> None:
     connector = ScriptedConnector(
-        drop(), drop(), subscribe_then(Ending(EndingKind.BACKOFF, "lost")), drop(), subscribe_then(None)
+        drop(),
+        drop(),
+        subscribe_then(Ending(EndingKind.BACKOFF, "lost")),
+        drop(),
+        subscribe_then(None),
     )
     sup, time, _ = build(connector)
     sup.connect(ConnectRequest("nightowlgg"))
@@ -173,7 +190,9 @@ async def test_backoff_resets_only_after_subscription() -> None:
 
 async def test_reconnect_now_after_a_healthy_session_but_backoff_when_unhealthy() -> None:
     restart = Ending(EndingKind.RECONNECT_NOW, "server closed 4200")
-    connector = ScriptedConnector(subscribe_then(restart), drop(EndingKind.RECONNECT_NOW), subscribe_then(None))
+    connector = ScriptedConnector(
+        subscribe_then(restart), drop(EndingKind.RECONNECT_NOW), subscribe_then(None)
+    )
     sup, time, seen = build(connector)
     sup.connect(ConnectRequest("nightowlgg"))
     await connector.started.wait()
@@ -216,18 +235,17 @@ async def test_rediscovered_key_that_works_keeps_connected() -> None:
 
 @pytest.mark.parametrize("retryable", [False, True])
 async def test_resolve_errors(retryable: bool) -> None:
-    resolver = FakeResolver(error=ResolveError("Kick has no channel named 'nobody'", retryable=retryable))
+    resolver = FakeResolver(
+        error=ResolveError("Kick has no channel named 'nobody'", retryable=retryable)
+    )
     connector = ScriptedConnector(subscribe_then(None))
     sup, time, _ = build(connector, resolver)
     sup.connect(ConnectRequest("nobody"))
     if retryable:
-        while len(time.sleeps) < 3:
-            await asyncio.sleep(0)
-        assert sup.status.state is S.RECONNECTING
-        resolver.error = None
+        resolver.failures_left = 3
         await connector.started.wait()
         assert sup.status.state is S.CONNECTED
-        assert resolver.resolves == 4
+        assert resolver.resolves == 4 and time.sleeps == [1.0, 2.0, 4.0]
         await sup.disconnect()
     else:
         await sup.wait_stopped()
@@ -271,8 +289,7 @@ async def test_cached_ids_refresh_live_status_in_background() -> None:
     sup, _, _ = build(connector, resolver)
     sup.connect(ConnectRequest("x"))
     await connector.started.wait()
-    while sup.status.state is not S.LIVE:
-        await asyncio.sleep(0)
+    await until(sup, lambda: sup.status.state is S.LIVE)
     assert resolver.lookups == ["x"]
     assert sup.status.display_name == "X!"
     await sup.disconnect()

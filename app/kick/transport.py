@@ -64,6 +64,9 @@ class Timeouts:
     open: float = 10.0  # TCP + TLS + WebSocket upgrade, and again for connection_established
 
 
+DEFAULT_TIMEOUTS = Timeouts()
+
+
 class PusherConnector:
     """Implements the supervisor's `Connector` over `websockets`."""
 
@@ -71,7 +74,7 @@ class PusherConnector:
         self,
         endpoint: EndpointProvider,
         normalizer_factory: NormalizerFactory,
-        timeouts: Timeouts = Timeouts(),
+        timeouts: Timeouts = DEFAULT_TIMEOUTS,
     ) -> None:
         self._endpoint = endpoint
         self._normalizer_factory = normalizer_factory
@@ -170,8 +173,10 @@ class _Session:
             raise _SessionEnd(self._ending(message.message))
         if not isinstance(message, pusher.ConnectionEstablished):
             raise _SessionEnd(
-                Ending(EndingKind.BACKOFF, f"bad handshake: expected connection_established, "
-                       f"got {type(message).__name__}")
+                Ending(
+                    EndingKind.BACKOFF,
+                    f"bad handshake: expected connection_established, got {type(message).__name__}",
+                )
             )
         server_timeout = message.activity_timeout or self._timeouts.max_activity
         return min(self._timeouts.max_activity, server_timeout)

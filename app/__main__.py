@@ -1,0 +1,58 @@
+"""`python -m app`: the desktop app by default, or a headless subcommand."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from app import __version__
+from app.cli import add_normalize_command
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m app",
+        description="VMSC for Kick. Without a command, starts the desktop app.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    add_normalize_command(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    # Anything that is not a subcommand belongs to the GUI (Qt takes options like -platform).
+    if args and (args[0] in _command_names(parser) or args[0] in ("-h", "--help", "--version")):
+        namespace = parser.parse_args(args)
+        status: int = namespace.run(namespace)
+        return status
+    return _run_gui(argv)
+
+
+def _command_names(parser: argparse.ArgumentParser) -> set[str]:
+    return {
+        name
+        for action in parser._actions
+        if isinstance(action, argparse._SubParsersAction)
+        for name in action.choices
+    }
+
+
+def _run_gui(argv: list[str] | None) -> int:
+    try:  # imported lazily: the headless commands must not need Qt
+        application = importlib.import_module("app.application")
+    except ImportError as exc:
+        print(
+            f"python -m app: the desktop app cannot start ({exc}). "
+            "Headless commands still work: python -m app --help",
+            file=sys.stderr,
+        )
+        return 1
+    return int(application.main(argv) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,369 @@
+"""Kick's HTTP side (Qt-free, async, httpx): channel lookup and Pusher app key discovery.
+
+- `validate_slug` turns what a streamer typed into a slug, or says what is wrong with it.
+- `KickApi.lookup_channel` resolves a slug to its ids (design §3). Failures are `LookupFailed`
+  subclasses whose text is meant for the streamer and whose `retryable` says whether trying again
+  can help.
+- `KickApi.discover_pusher` finds the WebSocket URL; it never raises and falls back to the
+  long-known key.
+
+How a lookup answer is classified:
+
+| answer | exception |
+|---|---|
+| `cf-mitigated` header, or "Just a moment" in the body (any status) | `CloudflareBlocked` |
+| 404 (after one retry with `_` and `-` swapped) | `ChannelNotFound` |
+| 403, 429, 503; an HTML body with any other non-5xx status, 200 too | `CloudflareBlocked` |
+| other 5xx, Cloudflare's "origin down" pages too (Kick itself fails) | `KickServerError` |
+| DNS, connect, read errors and timeouts | `NetworkError` |
+| 200 that is not JSON, or lacks `id` / `chatroom.id`; other statuses | `BadResponse` |
+
+`BadResponse` is retryable: a half-served page or a passing glitch is far likelier than Kick
+changing its API, and a changed API is reported on every attempt anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+import orjson
+
+from app.kick import constants as C
+
+log = logging.getLogger(__name__)
+
+_SLUG_RE = re.compile(r"[a-z0-9_-]+")
+_SWAP_SEPARATORS = str.maketrans("_-", "-_")
+_CREDENTIAL_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # goes into a URL: nothing else allowed
+_BLOCKED_STATUSES = frozenset({403, 429, 503})
+
+
+# -- slugs --------------------------------------------------------------------------------------
+
+
+class InvalidSlugError(ValueError):
+    """What the streamer typed cannot be a Kick username; the text says why."""
+
+
+def _describe_char(char: str) -> str:
+    if char == " ":
+        return "a space"
+    return repr(char) if char.isprintable() else f"the character {char!r}"
+
+
+def validate_slug(text: str) -> str:
+    """The slug for a typed username: stripped, lower case, letters/digits/_/-, 1-25 characters."""
+    slug = text.strip().lower()
+    if not slug:
+        raise InvalidSlugError("Enter a Kick username.")
+    if len(slug) > C.SLUG_MAX_LENGTH:
+        raise InvalidSlugError(
+            f"A Kick username has at most {C.SLUG_MAX_LENGTH} characters; this one has {len(slug)}."
+        )
+    if not _SLUG_RE.fullmatch(slug):
+        bad = next(ch for ch in slug if not _SLUG_RE.fullmatch(ch))
+        raise InvalidSlugError(
+            f"{_describe_char(bad).capitalize()} is not allowed in a Kick username: "
+            "use letters, digits, _ and - only."
+        )
+    return slug
+
+
+# -- results ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    slug: str
+    channel_id: int
+    chatroom_id: int
+    user_id: int | None
+    display_name: str
+    is_live: bool
+    viewer_count: int | None
+    session_title: str | None
+    followers_count: int | None
+
+
+@dataclass(frozen=True)
+class PusherEndpoint:
+    url: str
+    key: str
+    cluster: str
+    discovered: bool  # False: the known key, or VMSC_KICK_PUSHER_URL
+
+
+def pusher_ws_url(key: str, cluster: str) -> str:
+    return C.PUSHER_WS_URL_TEMPLATE.format(cluster=cluster, key=key)
+
+
+# -- lookup failures ----------------------------------------------------------------------------
+
+
+class LookupFailed(Exception):
+    """The channel lookup failed; `str(exc)` is for the streamer, `retryable` for the supervisor."""
+
+    retryable: bool = True
+
+
+class ChannelNotFound(LookupFailed):
+    retryable = False
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"Kick has no channel named '{slug}'. Check the spelling.")
+        self.slug = slug
+
+
+class CloudflareBlocked(LookupFailed):
+    def __init__(self, status: int) -> None:
+        super().__init__(
+            "Kick's website blocked the channel lookup (Cloudflare protection, "
+            f"HTTP {status}). This often lasts a while: retry later, or enter the chatroom id "
+            "and channel id by hand under Advanced."
+        )
+        self.status = status
+
+
+class KickServerError(LookupFailed):
+    def __init__(self, status: int) -> None:
+        super().__init__(
+            f"Kick's server had a problem (HTTP {status}). It usually passes; retrying."
+        )
+        self.status = status
+
+
+class NetworkError(LookupFailed):
+    def __init__(self, detail: str, *, timeout: bool) -> None:
+        what = "Kick did not answer in time (timeout)" if timeout else "Could not reach Kick"
+        super().__init__(f"{what}: {detail}. Check your internet connection.")
+        self.timeout = timeout
+
+
+class BadResponse(LookupFailed):
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"Kick sent an unexpected answer to the channel lookup ({detail}).")
+
+
+# -- parsing ------------------------------------------------------------------------------------
+
+
+def _as_int(value: Any) -> int | None:
+    """An id or count sent as a number or a numeric string; None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _is_html(response: httpx.Response) -> bool:
+    content_type = response.headers.get("content-type", "").lower()
+    return "text/html" in content_type or response.content.lstrip()[:1] == b"<"
+
+
+def _is_challenge(response: httpx.Response) -> bool:
+    return "cf-mitigated" in response.headers or b"Just a moment" in response.content
+
+
+def _channel_info(slug: str, body: Any) -> ChannelInfo:
+    if not isinstance(body, dict):
+        raise BadResponse(f"expected a JSON object, got {type(body).__name__}")
+    channel_id = _as_int(body.get("id"))
+    chatroom_id = _as_int(_as_dict(body.get("chatroom")).get("id"))
+    if channel_id is None:
+        raise BadResponse("no channel id")
+    if chatroom_id is None:
+        raise BadResponse("no chatroom id")
+    user = _as_dict(body.get("user"))
+    live = body.get("livestream")
+    stream = _as_dict(live)
+    real_slug = body.get("slug")
+    username = user.get("username")
+    title = stream.get("session_title")
+    return ChannelInfo(
+        slug=real_slug.lower() if isinstance(real_slug, str) and real_slug else slug,
+        channel_id=channel_id,
+        chatroom_id=chatroom_id,
+        user_id=_as_int(body.get("user_id", user.get("id"))),
+        display_name=username if isinstance(username, str) and username else slug,
+        is_live=isinstance(live, dict) and stream.get("is_live", True) not in (False, 0, None),
+        viewer_count=_as_int(stream.get("viewer_count")),
+        session_title=title if isinstance(title, str) else None,
+        followers_count=_as_int(body.get("followers_count")),
+    )
+
+
+def _parse_lookup(slug: str, response: httpx.Response) -> ChannelInfo | None:
+    """The channel in a lookup answer; None for a 404. Raises LookupFailed."""
+    status = response.status_code
+    if _is_challenge(response):
+        raise CloudflareBlocked(status)
+    if status == 404:
+        return None
+    if status in _BLOCKED_STATUSES:
+        raise CloudflareBlocked(status)
+    if status >= 500:
+        raise KickServerError(status)
+    if _is_html(response):
+        raise CloudflareBlocked(status)
+    if status != 200:
+        raise BadResponse(f"HTTP {status}")
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        raise BadResponse("not JSON") from None
+    return _channel_info(slug, body)
+
+
+def _pusher_credentials(body: Any) -> tuple[str, str] | str:
+    """(key, cluster) from a discovery answer, or the reason there is none."""
+    connections = _as_dict(_as_dict(body).get("data")).get("connections")
+    if not isinstance(connections, list):
+        return "no data.connections list"
+    for connection in connections:
+        if _as_dict(connection).get("provider") != "pusher":
+            continue
+        credentials = _as_dict(connection.get("credentials"))
+        key, cluster = credentials.get("app_key"), credentials.get("cluster")
+        if not isinstance(key, str) or not _CREDENTIAL_RE.fullmatch(key):
+            return f"bad pusher app_key {key!r}"
+        if not isinstance(cluster, str) or not _CREDENTIAL_RE.fullmatch(cluster):
+            return f"bad pusher cluster {cluster!r}"
+        return key, cluster
+    return "no pusher connection offered"
+
+
+def _endpoint_from_url(url: str) -> PusherEndpoint:
+    """An endpoint for a URL given as is; key and cluster only where the URL shows them."""
+    parsed = httpx.URL(url)
+    key = parsed.path.partition("/app/")[2].strip("/")
+    host = parsed.host
+    cluster = ""
+    if host.startswith("ws-") and host.endswith(".pusher.com"):
+        cluster = host.removeprefix("ws-").removesuffix(".pusher.com")
+    return PusherEndpoint(url=url, key=key, cluster=cluster, discovered=False)
+
+
+# -- the client ---------------------------------------------------------------------------------
+
+
+class KickApi:
+    """Channel lookup and Pusher key discovery over one httpx client.
+
+    URLs: the arguments, else the env vars of design §5, else Kick's. An empty realtime URL
+    (argument or `VMSC_KICK_REALTIME_URL=`) disables discovery. A client passed in is used as is
+    (its timeouts too, unless `timeout` is given) and left open; one made here verifies TLS, times
+    out after `timeout` seconds per phase, and is closed by `aclose()` / `async with`.
+    """
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient | None = None,
+        api_url: str | None = None,
+        realtime_url: str | None = None,
+        *,
+        pusher_url: str | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        env = os.environ
+        self._api_url = (api_url or env.get(C.ENV_KICK_API_URL) or C.DEFAULT_API_URL).rstrip("/")
+        if realtime_url is None:
+            realtime_url = env.get(C.ENV_KICK_REALTIME_URL, C.DEFAULT_REALTIME_URL)
+        self._realtime_url = realtime_url.strip().rstrip("/")
+        self._pusher_url = (pusher_url or env.get(C.ENV_KICK_PUSHER_URL, "")).strip()
+        self._headers = {"User-Agent": C.USER_AGENT, "Accept": "application/json"}
+        self._owns_client = client is None
+        if client is None:
+            client = httpx.AsyncClient(  # TLS verification stays on: never verify=False
+                timeout=C.REQUEST_TIMEOUT if timeout is None else timeout, follow_redirects=True
+            )
+        self._client = client
+        self._timeout = client.timeout if timeout is None else httpx.Timeout(timeout)
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def lookup_channel(self, slug: str) -> ChannelInfo:
+        """The channel's ids and live status. Raises InvalidSlugError or a LookupFailed."""
+        slug = validate_slug(slug)
+        info = await self._lookup_once(slug)
+        if info is not None:
+            return info
+        swapped = slug.translate(_SWAP_SEPARATORS)
+        if swapped != slug:
+            log.info("no channel %r on Kick; trying %r", slug, swapped)
+            info = await self._lookup_once(swapped)
+            if info is not None:
+                return info
+        raise ChannelNotFound(slug)
+
+    async def _lookup_once(self, slug: str) -> ChannelInfo | None:
+        url = f"{self._api_url}/api/v2/channels/{slug}"
+        try:
+            response = await self._client.get(url, headers=self._headers, timeout=self._timeout)
+        except httpx.TimeoutException as exc:
+            raise NetworkError(type(exc).__name__, timeout=True) from exc
+        except httpx.HTTPError as exc:
+            raise NetworkError(str(exc) or type(exc).__name__, timeout=False) from exc
+        log.debug("GET %s -> %s", url, response.status_code)
+        return _parse_lookup(slug, response)
+
+    async def discover_pusher(self, channel_id: int) -> PusherEndpoint:
+        """The WebSocket endpoint: VMSC_KICK_PUSHER_URL, else discovered, else the known key."""
+        if self._pusher_url:
+            log.info("pusher URL from %s", C.ENV_KICK_PUSHER_URL)
+            return _endpoint_from_url(self._pusher_url)
+        outcome = await self._discover(channel_id)
+        if isinstance(outcome, PusherEndpoint):
+            return outcome
+        log.info("pusher key discovery failed (%s); using the known key", outcome)
+        key, cluster = C.KNOWN_PUSHER_KEY, C.KNOWN_PUSHER_CLUSTER
+        return PusherEndpoint(pusher_ws_url(key, cluster), key, cluster, discovered=False)
+
+    async def _discover(self, channel_id: int) -> PusherEndpoint | str:
+        """A discovered endpoint, or the reason there is none."""
+        if not self._realtime_url:
+            return f"disabled by empty {C.ENV_KICK_REALTIME_URL}"
+        url = f"{self._realtime_url}/api/v1/realtime/channels/{channel_id}/chat/connection"
+        body = {
+            "client": {"id": str(uuid.uuid4()), "type": "web"},
+            "capabilities": {"accepted_providers": [{"provider": "pusher"}]},
+        }
+        try:
+            response = await self._client.post(
+                url, json=body, headers=self._headers, timeout=self._timeout
+            )
+            if response.status_code != 200:
+                return f"HTTP {response.status_code}"
+            credentials = _pusher_credentials(orjson.loads(response.content))
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+            return f"{type(exc).__name__}: {exc}"
+        if isinstance(credentials, str):
+            return credentials
+        key, cluster = credentials
+        return PusherEndpoint(pusher_ws_url(key, cluster), key, cluster, discovered=True)

@@ -1,0 +1,33 @@
+"""Kick endpoints, the known Pusher app key, env var names, HTTP defaults (design §3, §5)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# Base URLs; overridable through the env vars below.
+DEFAULT_API_URL: Final = "https://kick.com"  # GET /api/v2/channels/{slug}
+DEFAULT_REALTIME_URL: Final = "https://web.kick.com"  # POST /api/v1/realtime/... (key discovery)
+
+# Fallback when key discovery fails. Kick changed the key once (July 2024): discover it first.
+KNOWN_PUSHER_KEY: Final = "32cbd69e4b950bf97679"
+KNOWN_PUSHER_CLUSTER: Final = "us2"
+PUSHER_WS_URL_TEMPLATE: Final = (
+    "wss://ws-{cluster}.pusher.com/app/{key}?protocol=7&client=js&version=8.4.0&flash=false"
+)
+
+# Environment variables (design §5).
+ENV_CONFIG_DIR: Final = "VMSC_CONFIG_DIR"
+ENV_KICK_API_URL: Final = "VMSC_KICK_API_URL"
+ENV_KICK_REALTIME_URL: Final = "VMSC_KICK_REALTIME_URL"  # set but empty: discovery disabled
+ENV_KICK_PUSHER_URL: Final = "VMSC_KICK_PUSHER_URL"  # full WebSocket URL, used as is
+
+# HTTP: seconds for each of connect / read / write / pool.
+REQUEST_TIMEOUT: Final = 10.0
+# kick.com sits behind Cloudflare, which is quicker to challenge non-browser agents.
+USER_AGENT: Final = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+
+# Kick usernames / slugs: letters, digits, "_" and "-".
+SLUG_MAX_LENGTH: Final = 25

@@ -1,0 +1,76 @@
+"""One action, one StreamEvent: the only place duplicates are dropped.
+
+Kick delivers some actions more than once:
+- the same frame twice (overlapping subscriptions, server retries): same event, same id;
+- a gift as `App\\Events\\GiftedSubscriptionsEvent` on `chatrooms.N.v2` *and* as bare
+  `GiftedSubscriptionsEvent` on `chatroom_N`: keyed by the action (gifter + sorted recipients),
+  so it matches even if the two payloads are serialised differently;
+- a sub as SubscriptionEvent + ChannelSubscriptionEvent + ChatMessageSentEvent: the normalizer maps
+  only SubscriptionEvent, the other two are dropped there and never reach this module.
+
+Keys are Kick's ids where the payload has one (unique, so they never merge two actions). Payloads
+without an id get a digest of event name + data (`normalize.event_digest`), and some of those carry
+nothing unique: the same user redeeming the same reward with the same input twice produces two
+identical payloads, indistinguishable from a duplicate delivery. Trade-off: a key counts as a
+duplicate only if it was first seen less than `window_seconds` ago (duplicates arrive within
+milliseconds of each other) *and* is among the last `max_keys` keys (bounded memory). So two
+identical-looking actions further apart than the window are both kept; two within it are merged.
+A batch replay (the CLI) runs faster than real time, so there only the `max_keys` bound
+separates them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+from app.core.events import EventType, StreamEvent
+
+DEFAULT_MAX_KEYS = 4096
+DEFAULT_WINDOW_SECONDS = 10.0
+
+
+def dedupe_key(event: StreamEvent) -> Hashable:
+    """What makes two StreamEvents the same action."""
+    if event.type is EventType.GIFT_SUB:
+        data = event.data
+        recipients = tuple(sorted(name.casefold() for name in data["recipients"]))
+        return (EventType.GIFT_SUB.value, data["gifterUsername"].casefold(), recipients)
+    # Kick ids are unique UUIDs and digests include the event name: no cross-type clashes.
+    return event.id
+
+
+class Deduper:
+    """Remembers the keys of recent events, first-seen order, at most `max_keys` of them."""
+
+    def __init__(
+        self,
+        max_keys: int = DEFAULT_MAX_KEYS,
+        window_seconds: float = DEFAULT_WINDOW_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if max_keys < 1:
+            raise ValueError("max_keys must be at least 1")
+        self._max_keys = max_keys
+        self._window = window_seconds
+        self._clock = clock
+        self._first_seen: OrderedDict[Hashable, float] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._first_seen)
+
+    def is_duplicate(self, event: StreamEvent) -> bool:
+        """True if the same action went through recently; otherwise remember it, return False."""
+        key = dedupe_key(event)
+        now = self._clock()
+        first_seen = self._first_seen
+        seen_at = first_seen.get(key)
+        if seen_at is not None:
+            if now - seen_at <= self._window:
+                return True
+            del first_seen[key]  # an old look-alike: a new action, remembered from now on
+        first_seen[key] = now
+        if len(first_seen) > self._max_keys:
+            first_seen.popitem(last=False)
+        return False

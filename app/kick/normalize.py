@@ -1,0 +1,541 @@
+"""Kick payload -> StreamEvent (design.md §2): one pure mapping per Kick event name.
+
+`Normalizer.normalize` is what the transport calls for every channel event: it maps the event
+and drops duplicates (see `dedupe.py`). `Pipeline.feed` does the same from raw frame text and is
+what the CLI uses. Both raise `FrameError` / `PayloadError` (both ValueError) for bad input and
+return None for anything that is not a user event.
+
+Kick is parsed leniently (ids as numbers or strings, optional fields missing, names with or without
+the `App\\Events\\` prefix) but strictly where a wrong type means we would show wrong data.
+The chat handler is the hot path (almost every frame is chat): it avoids helper calls where an
+inline check does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from app.core.events import EventType, StreamEvent
+from app.kick.dedupe import Deduper
+from app.kick.pusher import ChannelEvent, decode_frame
+
+log = logging.getLogger(__name__)
+
+EVENT_PREFIX = "App\\Events\\"
+
+Clock = Callable[[], datetime]
+Payload = dict[str, Any]
+
+
+class PayloadError(ValueError):
+    """A user event whose payload is malformed; the text names the event and what is wrong."""
+
+
+# Known Kick events that are not user actions (or whose action another event already carries):
+# dropped without decoding their data. ChannelSubscriptionEvent and ChatMessageSentEvent are the
+# two echoes of a sub that SubscriptionEvent reports; StreamHostedEvent is the legacy-channel echo
+# of StreamHostEvent; LuckyUsersWhoGotGiftSubscriptionsEvent echoes GiftedSubscriptionsEvent.
+NOT_USER_EVENTS = frozenset(
+    {
+        "ChannelSubscriptionEvent",
+        "ChatMessageSentEvent",
+        "ChatMoveToSupportedChannelEvent",
+        "ChatroomClearEvent",
+        "ChatroomUpdatedEvent",
+        "GiftsLeaderboardUpdated",
+        "GoalProgressUpdateEvent",
+        "LivestreamUpdated",
+        "LuckyUsersWhoGotGiftSubscriptionsEvent",
+        "PinnedMessageCreatedEvent",
+        "PinnedMessageDeletedEvent",
+        "PollDeleteEvent",
+        "PollUpdateEvent",
+        "PredictionCreated",
+        "StreamHostedEvent",
+    }
+)
+
+# `[emote:ID:NAME]` anywhere in the text, glued to words or to each other; a name is anything up
+# to the closing bracket without brackets or spaces, so `[emote:1:[emote:2:B]` yields only 2:B.
+_EMOTE = re.compile(r"\[emote:(\d+):([^\[\]\s]+)\]")
+_TIMESTAMP = re.compile(
+    r"(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(\.\d+)?\s*(Z|[+-]\d\d:?\d\d)?", re.IGNORECASE
+)
+_UTC_SUFFIX = "+00:00"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso_utc(value: object) -> str | None:
+    """A payload time (ISO 8601 with or without zone, "2026-03-14 18:00:18", epoch seconds or
+    milliseconds) as ISO 8601 UTC; None when it is none of these."""
+    if isinstance(value, str):
+        match = _TIMESTAMP.fullmatch(value.strip())
+        if match is None:
+            return None
+        date, time, fraction, zone = match.groups()
+        zone = _UTC_SUFFIX if zone in (None, "Z", "z") else zone  # naive times are UTC
+        # Python takes at most 6 fraction digits; Kick sometimes sends 9.
+        text = f"{date}T{time}{(fraction or '')[:7]}{zone}"
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = value / 1000 if value > 100_000_000_000 else value  # ms since the epoch
+        try:
+            moment = datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    else:
+        return None
+    return moment.astimezone(UTC).isoformat()
+
+
+def parse_emotes(content: str) -> list[dict[str, str]]:
+    """Each distinct `[emote:ID:NAME]` in `content`, in order of first appearance."""
+    if "[emote:" not in content:
+        return []
+    emotes: dict[tuple[str, str], dict[str, str]] = {}
+    for emote_id, name in _EMOTE.findall(content):
+        emotes.setdefault((emote_id, name), {"id": emote_id, "name": name})
+    return list(emotes.values())
+
+
+def event_digest(name: str, raw: object) -> str:
+    """A deterministic id for a payload without one: the same delivery gives the same id."""
+    if isinstance(raw, str):
+        body = raw.encode()
+    elif isinstance(raw, bytes):
+        body = raw
+    else:  # an object from a lenient server: sorted keys make it deterministic
+        body = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(name.encode() + b"\0" + body, digest_size=8).hexdigest()
+
+
+def _kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, int):
+        return "an integer"
+    return f"a {type(value).__name__}"
+
+
+def _wrong(name: str, field: str, value: object, expected: str) -> PayloadError:
+    if value is None:
+        return PayloadError(f"{name}: {field!r} is missing")
+    return PayloadError(f"{name}: {field!r} is {_kind(value)}, expected {expected}")
+
+
+def _object(data: Payload, key: str, name: str, field: str | None = None) -> Payload:
+    value = data.get(key)
+    if isinstance(value, dict):
+        return value
+    raise _wrong(name, field or key, value, "an object")
+
+
+def _optional_object(data: Payload, key: str) -> Payload:
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _text(data: Payload, key: str, name: str, field: str | None = None) -> str:
+    """A required string."""
+    value = data.get(key)
+    if isinstance(value, str):
+        return value
+    raise _wrong(name, field or key, value, "a string")
+
+
+def _optional_text(data: Payload, key: str, name: str, field: str | None = None) -> str:
+    """A string that may be missing or null ("" then); any other type is an error."""
+    value = data.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    raise _wrong(name, field or key, value, "a string")
+
+
+def _id(value: object) -> str | None:
+    """Kick ids arrive as strings or numbers; None when there is no usable id."""
+    if isinstance(value, str):
+        return value or None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _required_id(data: Payload, key: str, name: str, field: str | None = None) -> str:
+    value = data.get(key)
+    ident = _id(value)
+    if ident is None:
+        raise _wrong(name, field or key, None if value == "" else value, "a string or integer id")
+    return ident
+
+
+def _as_count(value: object) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            return int(value.strip())
+        except ValueError:
+            return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
+def _count(data: Payload, key: str, name: str, field: str | None = None) -> int:
+    """A required count; numbers may arrive as strings ("7")."""
+    value = data.get(key)
+    count = _as_count(value)
+    if count is None:
+        raise _wrong(name, field or key, value, "an integer")
+    return count
+
+
+def _flag(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value)
+
+
+def _badges(value: object) -> list[Payload]:
+    """Kick's badge objects ({type, text, count?}), counts coerced to int; junk dropped."""
+    if not isinstance(value, list):
+        return []
+    badges = []
+    for badge in value:
+        if isinstance(badge, dict):
+            count = badge.get("count")
+            if count is not None and type(count) is not int:
+                badge["count"] = _as_count(count)
+            badges.append(badge)
+    return badges
+
+
+Handler = Callable[[str, Payload, object], StreamEvent | None]
+
+
+class Normalizer:
+    """Maps the channel events of one Kick channel to StreamEvents and drops duplicates."""
+
+    def __init__(
+        self, channel: str, clock: Clock = utc_now, deduper: Deduper | None = None
+    ) -> None:
+        self.channel = channel.lower()
+        self._clock = clock
+        self._deduper = Deduper() if deduper is None else deduper
+        self._handlers: dict[str, Handler] = {
+            "ChatMessageEvent": self._chat,
+            "FollowEvent": self._follow,
+            "FollowersUpdated": self._follow,
+            "SubscriptionEvent": self._subscribe,
+            "GiftedSubscriptionsEvent": self._gift_sub,
+            "StreamerIsLive": self._live_start,
+            "StopStreamBroadcast": self._live_end,
+            "MessageDeletedEvent": self._message_deleted,
+            "UserBannedEvent": self._ban,
+            "UserUnbannedEvent": self._unban,
+            "StreamHostEvent": self._host,
+            "KicksGifted": self._kicks,
+            "RewardRedeemedEvent": self._reward,
+        }
+
+    def normalize(self, msg: ChannelEvent) -> StreamEvent | None:
+        """The StreamEvent for `msg`; None for a non-user event, an unknown one or a duplicate.
+        Raises PayloadError for a malformed payload."""
+        event = self.to_stream_event(msg)
+        if event is None or self._deduper.is_duplicate(event):
+            return None
+        return event
+
+    def to_stream_event(self, msg: ChannelEvent) -> StreamEvent | None:
+        """The mapping alone, without de-duplication."""
+        name = msg.event
+        if name.startswith(EVENT_PREFIX):
+            name = name[len(EVENT_PREFIX) :]
+        handler = self._handlers.get(name)
+        if handler is None:
+            if name not in NOT_USER_EVENTS:
+                log.debug("dropped unknown Kick event %r on %s", msg.event, msg.channel)
+            return None
+        raw = msg.data
+        if isinstance(raw, str | bytes):
+            try:
+                data = orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                raise PayloadError(f"{name}: data is not JSON ({exc})") from None
+        elif raw is None:
+            raise PayloadError(f"{name}: no data")
+        else:
+            data = raw
+        if type(data) is not dict:
+            raise PayloadError(f"{name}: data is {_kind(data)}, expected a JSON object")
+        return handler(name, data, raw)
+
+    # -- helpers shared by the handlers
+
+    def _timestamp(self, value: object = None) -> str:
+        """The payload's time as ISO 8601 UTC, else the receive time."""
+        if value is not None:
+            stamp = iso_utc(value)
+            if stamp is not None:
+                return stamp
+        now = self._clock()
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=UTC)
+        return now.astimezone(UTC).isoformat()
+
+    def _event(
+        self, kind: EventType, ident: str, username: str, timestamp: str, data: Payload
+    ) -> StreamEvent:
+        return StreamEvent(ident, kind, self.channel, username, timestamp, data)
+
+    # -- one handler per Kick event: (name without prefix, decoded data, raw data) -> event
+
+    def _chat(self, name: str, data: Payload, raw: object) -> StreamEvent:
+        ident = data.get("id")
+        if type(ident) is not str or not ident:
+            ident = _required_id(data, "id", name)
+        content = data.get("content")
+        if type(content) is not str:
+            content = _optional_text(data, "content", name)
+        sender = data.get("sender")
+        if type(sender) is not dict:
+            raise _wrong(name, "sender", sender, "an object")
+        username = sender.get("username")
+        if type(username) is not str:
+            username = _text(sender, "username", name, "sender.username")
+        identity = sender.get("identity")
+        if type(identity) is dict:
+            color = identity.get("color")
+            sender_identity = {
+                "color": color if type(color) is str else "",
+                "badges": _badges(identity.get("badges")),
+            }
+        else:
+            sender_identity = {"color": "", "badges": []}
+        metadata = data.get("metadata")
+        reply_to = None
+        if type(metadata) is dict and "original_message" in metadata:
+            reply_to = self._reply_to(name, metadata)
+        return StreamEvent(
+            ident,
+            EventType.CHAT,
+            self.channel,
+            username,
+            self._timestamp(data.get("created_at")),
+            {
+                "message": content,
+                "emotes": parse_emotes(content) if "[emote:" in content else [],
+                "chatId": ident,
+                "senderIdentity": sender_identity,
+                "replyTo": reply_to,
+            },
+        )
+
+    @staticmethod
+    def _reply_to(name: str, metadata: Payload) -> Payload | None:
+        original = metadata.get("original_message")
+        if not isinstance(original, dict):
+            return None
+        sender = _optional_object(metadata, "original_sender")
+        return {
+            "chatId": _id(original.get("id")) or "",
+            "username": _optional_text(sender, "username", name, "original_sender.username"),
+            "message": _optional_text(original, "content", name, "original_message.content"),
+        }
+
+    def _follow(self, name: str, data: Payload, raw: object) -> StreamEvent | None:
+        # FollowersUpdated without `followed` is a bare count change; FollowEvent is a follow.
+        default = name == "FollowEvent"
+        if not _flag(data.get("followed", default)):
+            return None  # an unfollow, or no follow at all
+        if "followersCount" in data:
+            count = _count(data, "followersCount", name)
+        else:
+            count = _count(data, "followers_count", name)
+        username = _optional_text(data, "username", name)
+        if not username:
+            username = _optional_text(_optional_object(data, "user"), "username", name)
+        return self._event(
+            EventType.FOLLOW,
+            event_digest(name, raw),
+            username,
+            self._timestamp(data.get("created_at")),
+            {"followersCount": count},
+        )
+
+    def _subscribe(self, name: str, data: Payload, raw: object) -> StreamEvent:
+        return self._event(
+            EventType.SUBSCRIBE,
+            event_digest(name, raw),
+            _optional_text(data, "username", name),
+            self._timestamp(data.get("created_at")),
+            {
+                "months": _count(data, "months", name),
+                "message": _optional_text(data, "message", name),
+            },
+        )
+
+    def _gift_sub(self, name: str, data: Payload, raw: object) -> StreamEvent:
+        recipients = data.get("gifted_usernames")
+        if not isinstance(recipients, list):
+            raise _wrong(name, "gifted_usernames", recipients, "a list")
+        names = [str(r) for r in recipients if isinstance(r, str | int) and not isinstance(r, bool)]
+        gifter = _optional_text(data, "gifter_username", name)
+        return self._event(
+            EventType.GIFT_SUB,
+            event_digest(name, raw),
+            gifter,
+            self._timestamp(data.get("created_at")),
+            # gifter_total is the gifter's lifetime total, not this gift's size
+            {"giftedCount": len(names), "gifterUsername": gifter, "recipients": names},
+        )
+
+    def _live_start(self, name: str, data: Payload, raw: object) -> StreamEvent:
+        livestream = _object(data, "livestream", name)
+        title = _optional_text(livestream, "session_title", name, "livestream.session_title")
+        # The livestream id names the stream, not this event (live_end carries it too): digest.
+        return self._event(
+            EventType.LIVE_START,
+            event_digest(name, raw),
+            "",
+            self._timestamp(livestream.get("created_at")),
+            {"title": title},
+        )
+
+    def _live_end(self, name: str, data: Payload, raw: object) -> StreamEvent:
+        return self._event(EventType.LIVE_END, event_digest(name, raw), "", self._timestamp(), {})
+
+    def _message_deleted(self, name: str, data: Payload, raw: object) -> StreamEvent:
+        message = _object(data, "message", name)
+        return self._event(
+            EventType.MESSAGE_DELETED,
+            _id(data.get("id")) or event_digest(name, raw),
+            "",
+            self._timestamp(data.get("created_at")),
+            {"chatId": _required_id(message, "id", name, "message.id")},
+        )
+
+    def _ban(self, name: str, data: Payload, raw: object) -> StreamEvent:
+        target = _text(_object(data, "user", name), "username", name, "user.username")
+        moderator = _optional_text(
+            _optional_object(data, "banned_by"), "username", name, "banned_by.username"
+        )
+        duration = data.get("duration")
+        permanent = _flag(data["permanent"]) if "permanent" in data else duration is None
+        minutes = None
+        if not permanent and duration is not None:
+            minutes = _count(data, "duration", name)
+        return self._event(
+            EventType.BAN,
+            _id(data.get("id")) or event_digest(name, raw),
+            moderator,
+            self._timestamp(data.get("created_at")),
+            {
+                "target": target,
+                "moderator": moderator,
+                "permanent": permanent,
+                "durationMinutes": minutes,
+            },
+        )
+
+    def _unban(self, name: str, data: Payload, raw: object) -> StreamEvent:
+        target = _text(_object(data, "user", name), "username", name, "user.username")
+        moderator = _optional_text(
+            _optional_object(data, "unbanned_by"), "username", name, "unbanned_by.username"
+        )
+        return self._event(
+            EventType.UNBAN,
+            _id(data.get("id")) or event_digest(name, raw),
+            moderator,
+            self._timestamp(data.get("created_at")),
+            {
+                "target": target,
+                "moderator": moderator,
+                "permanent": _flag(data.get("permanent")),
+                "durationMinutes": None,
+            },
+        )
+
+    def _host(self, name: str, data: Payload, raw: object) -> StreamEvent:
+        host = _text(data, "host_username", name)
+        return self._event(
+            EventType.HOST,
+            event_digest(name, raw),
+            host,
+            self._timestamp(data.get("created_at")),
+            {
+                "hostUsername": host,
+                "viewers": _count(data, "number_viewers", name),
+                "message": _optional_text(data, "optional_message", name),
+            },
+        )
+
+    def _kicks(self, name: str, data: Payload, raw: object) -> StreamEvent:
+        gift = _object(data, "gift", name)
+        sender = _optional_object(data, "sender")
+        return self._event(
+            EventType.KICKS,
+            _id(data.get("gift_transaction_id")) or event_digest(name, raw),
+            _optional_text(sender, "username", name, "sender.username"),
+            self._timestamp(data.get("created_at")),
+            {
+                "amount": _count(gift, "amount", name, "gift.amount"),
+                "giftName": _optional_text(gift, "name", name, "gift.name"),
+                "message": _optional_text(data, "message", name),
+            },
+        )
+
+    def _reward(self, name: str, data: Payload, raw: object) -> StreamEvent:
+        return self._event(
+            EventType.REWARD,
+            _id(data.get("id")) or event_digest(name, raw),
+            _optional_text(data, "username", name),
+            self._timestamp(data.get("created_at")),
+            {
+                "title": _text(data, "reward_title", name),
+                "userInput": _optional_text(data, "user_input", name),
+            },
+        )
+
+
+class Pipeline:
+    """Raw frame text -> StreamEvent | None: decode the frame, map its event, drop duplicates.
+
+    Raises FrameError (not a Pusher frame) or PayloadError (a user event with a malformed
+    payload); control frames (ping, subscription_succeeded, ...) give None. Its only state is the
+    dedupe memory.
+    """
+
+    def __init__(
+        self, channel: str, clock: Clock = utc_now, deduper: Deduper | None = None
+    ) -> None:
+        self.normalizer = Normalizer(channel, clock, deduper)
+
+    def feed(self, frame: str | bytes) -> StreamEvent | None:
+        message = decode_frame(frame)
+        if type(message) is not ChannelEvent:
+            return None
+        return self.normalizer.normalize(message)

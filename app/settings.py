@@ -1,0 +1,203 @@
+"""Typed settings and their store: JSON in the config dir, atomic writes, bad file -> .bak.
+
+The file is one JSON object. Unknown keys are ignored and missing keys take their defaults, but a
+known key holding the wrong type makes the whole file corrupt: it is moved aside as
+``settings.json.bak`` and defaults are used, so a half-valid file is never silently mixed with
+defaults. A file written by a newer schema version is kept aside the same way.
+
+Qt-free: the window geometry is stored as the base64 text of ``QWidget.saveGeometry()``; encoding
+and decoding it is the UI's job.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+CONFIG_DIR_ENV = "VMSC_CONFIG_DIR"
+FILE_NAME = "settings.json"
+BACKUP_SUFFIX = ".bak"
+
+
+def _same_slug(a: str, b: str) -> bool:
+    return a.strip().casefold() == b.strip().casefold()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Settings:
+    kick_slug: str = ""
+    kick_channel_id: int | None = None
+    kick_chatroom_id: int | None = None
+    kick_display_name: str = ""
+    kick_cached_slug: str = ""  # the slug the cached ids and display name belong to
+    auto_connect: bool = True
+    window_geometry: str | None = None  # base64 of QWidget.saveGeometry()
+    schema_version: int = SCHEMA_VERSION
+
+    def cached_ids_for(self, slug: str) -> tuple[int, int] | None:
+        """(channel_id, chatroom_id) cached for ``slug`` (case-insensitive), else None."""
+        if (
+            self.kick_channel_id is None
+            or self.kick_chatroom_id is None
+            or not self.kick_cached_slug
+            or not _same_slug(self.kick_cached_slug, slug)
+        ):
+            return None
+        return self.kick_channel_id, self.kick_chatroom_id
+
+    def with_cached_ids(
+        self, slug: str, channel_id: int, chatroom_id: int, display_name: str = ""
+    ) -> Settings:
+        """A copy caching the ids (and display name) for ``slug``."""
+        return dataclasses.replace(
+            self,
+            kick_cached_slug=slug.strip().lower(),
+            kick_channel_id=channel_id,
+            kick_chatroom_id=chatroom_id,
+            kick_display_name=display_name,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# Allowed JSON types per field. bool is checked separately: it is an int subclass in Python.
+_TYPES: dict[str, tuple[type, ...]] = {
+    "kick_slug": (str,),
+    "kick_channel_id": (int, type(None)),
+    "kick_chatroom_id": (int, type(None)),
+    "kick_display_name": (str,),
+    "kick_cached_slug": (str,),
+    "auto_connect": (bool,),
+    "window_geometry": (str, type(None)),
+    "schema_version": (int,),
+}
+
+
+_JSON_NAMES = {
+    type(None): "null",
+    bool: "bool",
+    int: "int",
+    float: "float",
+    str: "string",
+    list: "array",
+    dict: "object",
+}
+
+
+def _json_type(t: type) -> str:
+    return _JSON_NAMES.get(t, t.__name__)
+
+
+class _CorruptSettings(ValueError):
+    pass
+
+
+class _NewerSchema(ValueError):
+    pass
+
+
+def _from_json(raw: object) -> Settings:
+    if not isinstance(raw, dict):
+        raise _CorruptSettings(f"top level is a JSON {_json_type(type(raw))}, not an object")
+    values: dict[str, Any] = {}
+    for name, types in _TYPES.items():
+        if name not in raw:
+            continue
+        value = raw[name]
+        is_bool = isinstance(value, bool)
+        if not isinstance(value, types) or (is_bool and bool not in types):
+            raise _CorruptSettings(
+                f"field {name!r} is {_json_type(type(value))}, expected "
+                + " or ".join(_json_type(t) for t in types)
+            )
+        values[name] = value
+    version = values.get("schema_version", SCHEMA_VERSION)
+    if version > SCHEMA_VERSION:
+        raise _NewerSchema(f"schema version {version} is newer than supported {SCHEMA_VERSION}")
+    if version < 1:
+        raise _CorruptSettings(f"invalid schema version {version}")
+    values["schema_version"] = SCHEMA_VERSION
+    return Settings(**values)
+
+
+def default_config_dir() -> Path:
+    env = os.environ.get(CONFIG_DIR_ENV)
+    if env:
+        return Path(env)
+    return Path(platformdirs.user_config_dir("VMSC", appauthor=False))
+
+
+class SettingsStore:
+    def __init__(self, config_dir: Path | None = None) -> None:
+        self.dir = config_dir if config_dir is not None else default_config_dir()
+        self.path = self.dir / FILE_NAME
+        self.backup_path = self.dir / (FILE_NAME + BACKUP_SUFFIX)
+
+    def load(self) -> Settings:
+        """The stored settings; defaults if the file is missing or bad (a bad file goes to .bak)."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return Settings()
+        except (OSError, UnicodeDecodeError) as exc:
+            self._move_aside(f"cannot be read ({exc})")
+            return Settings()
+        try:
+            return _from_json(json.loads(text))
+        except json.JSONDecodeError as exc:
+            self._move_aside(f"is not valid JSON ({exc})")
+        except (_CorruptSettings, _NewerSchema) as exc:
+            self._move_aside(f"is unusable: {exc}")
+        return Settings()
+
+    def save(self, settings: Settings) -> bool:
+        """Write atomically (temp file in the same dir, fsync, rename); False on failure."""
+        data = json.dumps(settings.to_json(), indent=2, sort_keys=True) + "\n"
+        tmp: str | None = None
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=f".{FILE_NAME}.", suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+            tmp = None
+            return True
+        except OSError as exc:
+            log.error("Cannot save settings to %s: %s", self.path, exc)
+            return False
+        finally:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+
+    def _move_aside(self, problem: str) -> None:
+        try:
+            os.replace(self.path, self.backup_path)
+        except OSError as exc:
+            log.warning(
+                "Settings file %s %s; using defaults (could not move it aside: %s)",
+                self.path,
+                problem,
+                exc,
+            )
+        else:
+            log.warning(
+                "Settings file %s %s; using defaults, old file kept as %s",
+                self.path,
+                problem,
+                self.backup_path,
+            )

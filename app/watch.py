@@ -1,0 +1,96 @@
+"""`python -m app watch SLUG`: the live connection with no GUI, as JSON lines on stdout."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import sys
+import time
+from collections.abc import Callable
+from typing import TextIO
+
+from app.core.events import StreamEvent
+from app.core.state import ConnectionState
+from app.core.supervisor import ConnectRequest, Status
+from app.kick.api import KickApi
+from app.kick.session import CachedIds, MemoryIdCache, build_supervisor
+from app.settings import SettingsStore
+
+EXIT_OK = 0
+EXIT_ERROR = 2
+
+
+def describe_status(status: Status, now: float) -> str:
+    """One stderr line per state change, e.g. `state: reconnecting (server closed 4200, retry 2
+    in 2.4 s)`."""
+    details = [status.reason] if status.reason else []
+    if status.state is ConnectionState.RECONNECTING and status.retry_at is not None:
+        details.append(f"retry {status.attempt} in {max(0.0, status.retry_at - now):.1f} s")
+    elif status.state.is_connected and status.channel:
+        details.append(status.channel)
+    return f"state: {status.state}" + (f" ({', '.join(details)})" if details else "")
+
+
+class _StateLines:
+    """Writes a line when the state changes, and for each newly scheduled retry."""
+
+    def __init__(self, err: TextIO, clock: Callable[[], float] = time.monotonic) -> None:
+        self._err = err
+        self._clock = clock
+        self._last: tuple[ConnectionState, int, bool] | None = None
+
+    def __call__(self, status: Status) -> None:
+        waiting = status.retry_at is not None
+        if status.state is ConnectionState.RECONNECTING and not waiting:
+            return  # the attempt itself; its line was the "retry N in ..." one
+        key = (status.state, status.attempt, waiting)
+        if key != self._last:
+            self._last = key
+            print(describe_status(status, self._clock()), file=self._err, flush=True)
+
+
+async def watch(
+    slug: str,
+    chatroom_id: int | None = None,
+    channel_id: int | None = None,
+    *,
+    out: TextIO = sys.stdout,
+    err: TextIO = sys.stderr,
+) -> int:
+    # Read the GUI's cached ids but never write the settings: `watch` must not change what the
+    # desktop app remembers.
+    cache = MemoryIdCache()
+    settings = SettingsStore().load()
+    cached = settings.cached_ids_for(slug)
+    if cached is not None:
+        cache.put(slug.strip().lower(), CachedIds(cached[1], cached[0], settings.kick_display_name))
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with KickApi() as api:
+            supervisor = build_supervisor(api, cache)
+
+            def write_event(event: StreamEvent) -> None:
+                out.write(event.to_json() + "\n")
+                out.flush()
+
+            supervisor.add_event_listener(write_event)
+            supervisor.add_status_listener(_StateLines(err))
+            supervisor.connect(ConnectRequest(slug, chatroom_id, channel_id))
+            stopped = asyncio.ensure_future(supervisor.wait_stopped())
+            asked_to_stop = asyncio.ensure_future(stop.wait())
+            await asyncio.wait((stopped, asked_to_stop), return_when=asyncio.FIRST_COMPLETED)
+            stopped.cancel()
+            asked_to_stop.cancel()
+            if stop.is_set():
+                await supervisor.disconnect()
+                return EXIT_OK
+            return EXIT_ERROR  # the reason is on the "state: error (...)" line
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(sig)

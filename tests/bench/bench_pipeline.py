@@ -1,0 +1,291 @@
+"""Throughput of the frame pipeline, and constant memory of `python -m app normalize`.
+
+    python tests/bench/bench_pipeline.py [--short] [--memory]
+
+Throughput: a 100,000-frame mixed stream built from ../shared/kick-frames (mostly chat, with varied
+ids and content) goes through `Pipeline.feed` (decode frame, decode data, normalize into
+StreamEvents, dedupe) and, in the same run, through a bare `json.loads(frame)` +
+`json.loads(data)` loop. Medians of several repetitions; the pipeline must reach 1.5x the bare loop.
+
+--memory: pipes 100,000 and then 1,000,000 lines through `python -m app normalize` and compares the
+peak RSS of the two child processes (os.wait4 returns the child's own rusage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from app.core.events import StreamEvent
+from app.kick.normalize import Pipeline
+
+FRAMES_DIR = Path(__file__).resolve().parents[3] / "shared" / "kick-frames"
+TARGET_RATIO = 1.5
+WORDS = (
+    "gg that clutch was insane lol no way bro what a play [emote:37226:KEKW] "
+    "[emote:39261:kkHuh] LUL pog monkaS first time chatter here hello from Brazil 🎉 🔥 "
+    "Ünïcødé ok"
+).split()
+
+
+def load(name: str) -> tuple[str, str, dict[str, Any]]:
+    frame = json.loads((FRAMES_DIR / f"{name}.json").read_text(encoding="utf-8"))
+    return frame["event"], frame.get("channel", ""), json.loads(frame["data"])
+
+
+def frame_text(event: str, channel: str, data: Any) -> str:
+    return json.dumps({"event": event, "data": json.dumps(data), "channel": channel})
+
+
+class StreamBuilder:
+    """Frames as Kick would send them, with fresh ids and content each time."""
+
+    def __init__(self, seed: int = 1) -> None:
+        self.rng = random.Random(seed)
+        self.counter = itertools.count()
+        self.chat_variants = [
+            load(name)
+            for name in (
+                "ChatMessageEvent",
+                "ChatMessageEvent",
+                "ChatMessageEvent",
+                "ChatMessageEvent-reply",
+                "ChatMessageEvent-bot-no-metadata",
+                "ChatMessageEvent-celebration",
+            )
+        ]
+        self.static = {
+            name: (path.read_text(encoding="utf-8"))
+            for name in (
+                "ChatroomUpdatedEvent",
+                "PinnedMessageCreatedEvent",
+                "PollUpdateEvent",
+                "GoalProgressUpdateEvent",
+                "GiftsLeaderboardUpdated",
+                "pusher-ping",
+                "StopStreamBroadcast",
+                "StreamerIsLive",
+            )
+            if (path := FRAMES_DIR / f"{name}.json").exists()
+        }
+        self.static = {k: json.dumps(json.loads(v)) for k, v in self.static.items()}
+
+    def uuid(self) -> str:
+        n = next(self.counter)
+        return f"{n:08x}-{self.rng.getrandbits(16):04x}-4e8a-9c41-{self.rng.getrandbits(48):012x}"
+
+    def user(self) -> str:
+        return f"viewer_{self.rng.randrange(5000)}"
+
+    def chat(self) -> list[str]:
+        event, channel, template = self.rng.choice(self.chat_variants)
+        data = json.loads(json.dumps(template))
+        data["id"] = self.uuid()
+        data["content"] = " ".join(self.rng.choices(WORDS, k=self.rng.randrange(1, 16)))
+        data["sender"]["username"] = self.user()
+        return [frame_text(event, channel, data)]
+
+    def sub(self) -> list[str]:
+        user = self.user()
+        months = self.rng.randrange(1, 40)
+        event, channel, data = load("SubscriptionEvent")
+        sent_event, sent_channel, sent = load("ChatMessageSentEvent")
+        sent["message"]["id"] = self.uuid()
+        sent["user"]["username"] = user
+        channel_event, channel_channel, channel_sub = load("ChannelSubscriptionEvent")
+        channel_sub["username"] = user
+        return [
+            frame_text(event, channel, {**data, "username": user, "months": months}),
+            frame_text(channel_event, channel_channel, channel_sub),
+            frame_text(sent_event, sent_channel, sent),
+        ]
+
+    def gift(self) -> list[str]:
+        data = load("GiftedSubscriptionsEvent")[2]
+        data["gifter_username"] = self.user()
+        data["gifted_usernames"] = [self.user() for _ in range(self.rng.randrange(1, 6))]
+        prefixed, bare = load("GiftedSubscriptionsEvent"), load(
+            "GiftedSubscriptionsEvent-chatroom_-unprefixed"
+        )
+        return [frame_text(prefixed[0], prefixed[1], data), frame_text(bare[0], bare[1], data)]
+
+    def simple(self, name: str, change: Callable[[dict[str, Any]], None]) -> list[str]:
+        event, channel, data = load(name)
+        change(data)
+        return [frame_text(event, channel, data)]
+
+    def follow(self) -> list[str]:
+        return self.simple(
+            "FollowersUpdated",
+            lambda d: d.update(username=self.user(), followersCount=48213 + next(self.counter)),
+        )
+
+    def kicks(self) -> list[str]:
+        return self.simple("KicksGifted", lambda d: d.update(gift_transaction_id=self.uuid()))
+
+    def reward(self) -> list[str]:
+        return self.simple("RewardRedeemedEvent", lambda d: d.update(username=self.user()))
+
+    def ban(self) -> list[str]:
+        return self.simple("UserBannedEvent-timeout", lambda d: d.update(id=self.uuid()))
+
+    def delete(self) -> list[str]:
+        return self.simple("MessageDeletedEvent", lambda d: d.update(id=self.uuid()))
+
+    def host(self) -> list[str]:
+        return self.simple("StreamHostEvent", lambda d: d.update(host_username=self.user()))
+
+    def other(self) -> list[str]:
+        return [self.rng.choice(list(self.static.values()))]
+
+    def duplicate(self, frames: list[str]) -> list[str]:
+        return [frames[-1]] if frames else []
+
+    def build(self, count: int) -> list[str]:
+        # Per 1000 actions: the rest is chat.
+        mix: list[tuple[Callable[[], list[str]], int]] = [
+            (self.follow, 10),
+            (self.sub, 8),
+            (self.gift, 4),
+            (self.kicks, 6),
+            (self.reward, 6),
+            (self.ban, 3),
+            (self.delete, 5),
+            (self.host, 1),
+            (self.other, 25),
+        ]
+        kinds = [kind for kind, _ in mix] + [self.chat]
+        weights = [weight for _, weight in mix] + [1000 - sum(w for _, w in mix)]
+        frames: list[str] = []
+        while len(frames) < count:
+            kind = self.rng.choices(kinds, weights)[0]
+            frames.extend(kind())
+            if self.rng.random() < 0.005:  # a frame delivered twice
+                frames.extend(self.duplicate(frames))
+        return frames[:count]
+
+
+def bare_loop(frames: list[str]) -> int:
+    loads = json.loads
+    decoded = 0
+    for frame in frames:
+        data = loads(frame).get("data")
+        if isinstance(data, str):
+            loads(data)
+            decoded += 1
+    return decoded
+
+
+def pipeline_loop(frames: list[str]) -> list[StreamEvent]:
+    feed = Pipeline("nightowlgg").feed
+    events: list[StreamEvent] = []
+    append = events.append
+    for frame in frames:
+        try:
+            event = feed(frame)
+        except ValueError:
+            continue
+        if event is not None:
+            append(event)
+    return events
+
+
+def timed(run: Callable[[list[str]], object], frames: list[str]) -> float:
+    """Frames per second of one pass."""
+    start = time.perf_counter()
+    run(frames)
+    return len(frames) / (time.perf_counter() - start)
+
+
+def throughput(count: int, repetitions: int) -> bool:
+    frames = StreamBuilder().build(count)
+    events = pipeline_loop(frames)
+    kinds: dict[str, int] = {}
+    for event in events:
+        kinds[event.type.value] = kinds.get(event.type.value, 0) + 1
+    print(f"stream: {len(frames):,} frames -> {len(events):,} StreamEvents {kinds}")
+    bare_rates, pipeline_rates = [], []
+    for _ in range(repetitions):  # interleaved, so drift in machine load hits both alike
+        bare_rates.append(timed(bare_loop, frames))
+        pipeline_rates.append(timed(pipeline_loop, frames))
+    bare, pipeline = statistics.median(bare_rates), statistics.median(pipeline_rates)
+    ratio = pipeline / bare
+    print(f"bare json.loads x2: median {bare:,.0f} frames/s  (runs: {fmt(bare_rates)})")
+    print(f"pipeline:           median {pipeline:,.0f} frames/s  (runs: {fmt(pipeline_rates)})")
+    print(f"per frame: bare {1e6 / bare:.2f} us, pipeline {1e6 / pipeline:.2f} us")
+    ok = ratio >= TARGET_RATIO
+    print(f"pipeline: {ratio:.2f}x (target {TARGET_RATIO}) {'ok' if ok else 'MISS'}")
+    return ok
+
+
+def fmt(rates: list[float]) -> str:
+    return ", ".join(f"{rate / 1000:.0f}k" for rate in rates)
+
+
+def lines(frames: list[str], count: int) -> Iterator[bytes]:
+    encoded = [frame.encode() + b"\n" for frame in frames]
+    for index in range(count):
+        yield encoded[index % len(encoded)]
+
+
+def peak_rss_of_normalize(frames: list[str], count: int) -> tuple[float, float]:
+    """(peak RSS in MiB, seconds) of `python -m app normalize` reading `count` lines on stdin."""
+    start = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, "-m", "app", "normalize", "--channel", "nightowlgg"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    assert child.stdin is not None
+    batch: list[bytes] = []
+    for line in lines(frames, count):
+        batch.append(line)
+        if len(batch) == 1000:
+            child.stdin.write(b"".join(batch))
+            batch.clear()
+    child.stdin.write(b"".join(batch))
+    child.stdin.close()
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    elapsed = time.perf_counter() - start
+    if child.returncode not in (0, 1):
+        raise SystemExit(f"normalize exited {child.returncode}")
+    return usage.ru_maxrss / 1024, elapsed  # ru_maxrss is in KiB on Linux
+
+
+def memory(short: bool) -> bool:
+    frames = StreamBuilder(seed=2).build(10_000)
+    small, large = (10_000, 100_000) if short else (100_000, 1_000_000)
+    small_rss, small_time = peak_rss_of_normalize(frames, small)
+    large_rss, large_time = peak_rss_of_normalize(frames, large)
+    print(f"normalize {small:>9,} lines: peak RSS {small_rss:6.1f} MiB, {small_time:5.1f} s")
+    print(f"normalize {large:>9,} lines: peak RSS {large_rss:6.1f} MiB, {large_time:5.1f} s")
+    ok = large_rss <= small_rss * 1.10 + 2  # constant: 10x the input, at most noise more memory
+    print(f"memory: {large_rss - small_rss:+.1f} MiB for 10x the lines {'ok' if ok else 'MISS'}")
+    return ok
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--short", action="store_true", help="20,000 frames, 3 repetitions")
+    parser.add_argument("--memory", action="store_true", help="also check constant memory")
+    args = parser.parse_args()
+    ok = throughput(20_000, 3) if args.short else throughput(100_000, 7)
+    if args.memory:
+        ok = memory(args.short) and ok
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
