@@ -8,6 +8,7 @@ import sys
 
 from app import __version__
 from app.cli import add_normalize_command
+from app.watch import add_watch_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_normalize_command(commands)
+    add_watch_command(commands)
     return parser
 
 

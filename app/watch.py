@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 import time
@@ -19,6 +21,7 @@ from app.settings import SettingsStore
 
 EXIT_OK = 0
 EXIT_ERROR = 2
+EXIT_USAGE = 64
 
 
 def describe_status(status: Status, now: float) -> str:
@@ -94,3 +97,39 @@ async def watch(
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(Exception):
                 loop.remove_signal_handler(sig)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive id")
+    return value
+
+
+def add_watch_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "watch",
+        help="connect to a Kick channel and print its events as JSON lines",
+        description="Connect to SLUG's public chat and channel events and print one StreamEvent "
+        "JSON per line on stdout; state changes go to stderr. Ctrl-C stops (exit 0); an error "
+        "retrying cannot fix exits 2.",
+    )
+    parser.add_argument("slug", metavar="SLUG", help="the Kick username / channel slug")
+    parser.add_argument(
+        "--chatroom-id", type=_positive_int, help="skip the lookup (with --channel-id)"
+    )
+    parser.add_argument(
+        "--channel-id", type=_positive_int, help="skip the lookup (with --chatroom-id)"
+    )
+    parser.set_defaults(run=_run_watch)
+
+
+def _run_watch(args: argparse.Namespace) -> int:
+    if (args.chatroom_id is None) != (args.channel_id is None):
+        print("watch: give both --chatroom-id and --channel-id, or neither", file=sys.stderr)
+        return EXIT_USAGE
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    return asyncio.run(watch(args.slug, args.chatroom_id, args.channel_id))

@@ -1,12 +1,12 @@
-"""A real soketi 1.6.1 Pusher server on 127.0.0.1, for end-to-end tests and benchmarks.
+r"""A real soketi 1.6.1 Pusher server on 127.0.0.1, for end-to-end tests and benchmarks.
 
 soketi comes from npm (``tests/e2e/package.json``); install it once with::
 
     npm install --prefix tests/e2e
 
 Nothing here listens beyond loopback. soketi is configured with these ``SOKETI_*`` variables
-(names from ``@soketi/soketi/dist/cli/cli.js``; every value is JSON-parsed first, so ``"false"`` is a
-boolean and ``"12"`` a number):
+(names from ``@soketi/soketi/dist/cli/cli.js``; every value is JSON-parsed first, so ``"false"``
+is a boolean and ``"12"`` a number):
 
 ==================================  =====================================================
 ``SOKETI_HOST=127.0.0.1``           WebSocket + HTTP API listener (default 0.0.0.0)
@@ -29,18 +29,32 @@ node-discover, default 0.0.0.0) has no environment variable: it is set through s
 a ``.env`` from its working directory (dotenv), so it runs in a private directory, and inherited
 ``SOKETI_*`` variables are dropped.
 
-What a subscriber receives from :meth:`SoketiServer.publish` (checked on the wire)::
+What a subscriber receives from :meth:`SoketiServer.publish` (exact wire text, checked in
+tests/test_soketi_harness.py; Python call first, then the text frame)::
 
-    publish("chatrooms.1.v2", "App\\\\Events\\\\ChatMessageEvent", {"id": "m1", "n": 1})
-    -> {"event":"App\\\\Events\\\\ChatMessageEvent","channel":"chatrooms.1.v2",
-        "data":"{\\"id\\": \\"m1\\", \\"n\\": 1}"}
-    publish("chatrooms.1.v2", "E", '{"id":"m1"}')
-    -> {"event":"E","channel":"chatrooms.1.v2","data":"{\\"id\\":\\"m1\\"}"}
+    publish("chatrooms.1.v2", "App\\Events\\ChatMessageEvent", {"id": "m1", "t": "é"})
+    {"event":"App\\Events\\ChatMessageEvent","channel":"chatrooms.1.v2",  (no line break)
+     "data":"{\"id\": \"m1\", \"t\": \"é\"}"}
 
-i.e. ``data`` on the wire is always a JSON *string*, as Kick sends it. A dict is encoded by the SDK
-with ``json.dumps(ensure_ascii=False)`` (so ", " and ": " separators); a ``str`` goes through
-byte-for-byte, which is how to reproduce Kick's exact compact payloads. Non-ASCII text arrives
-unescaped. The frame's key order is event, channel, data.
+    publish("chatrooms.1.v2", "App\\Events\\ChatMessageEvent", '{"id":"m2"}')
+    {"event":"App\\Events\\ChatMessageEvent","channel":"chatrooms.1.v2","data":"{\"id\":\"m2\"}"}
+
+So ``data`` on the wire is always a JSON *string* inside the JSON frame, as Kick sends it. A dict
+(or list, number...) is encoded by the SDK with ``json.dumps(ensure_ascii=False)``: ", " and ": "
+separators, non-ASCII unescaped. A ``str`` is sent byte for byte (it is not validated as JSON),
+which is how to reproduce Kick's compact payloads exactly. Key order: event, channel, data.
+
+Other soketi behaviour seen on the wire (also pinned by the tests):
+
+- ``pusher:connection_established`` data: ``{"socket_id": ..., "activity_timeout": 30}``.
+- ``pusher_internal:subscription_succeeded`` on a public channel has *no* ``data`` key (Kick's
+  servers send ``"data":"{}"``).
+- unknown app key: ``{"event":"pusher:error","data":{"code":4001,"message":"App key K does not
+  exist."}}`` (data is an object here, not a string), then a close frame with code 4001.
+- :meth:`SoketiServer.stop` (SIGTERM): ``pusher:error`` with code 4200, then close code 4200, then
+  exit 0 after the grace period.
+- :meth:`SoketiServer.kill` (SIGKILL): no frame at all; the TCP connection drops and websockets
+  reports close code 1006. :meth:`SoketiServer.restart` then listens on the same port again.
 """
 
 from __future__ import annotations
@@ -71,6 +85,18 @@ CLIENT_QUERY = "protocol=7&client=js&version=8.4.0&flash=false"
 
 LOOPBACK = "127.0.0.1"
 
+# Preloaded into soketi's node (`node -r`): when our end of its stdin pipe closes, i.e. this
+# Python process is gone however it ended (even SIGKILL or pytest-timeout's os._exit), soketi
+# stops too instead of living on as an orphan that holds the port.
+WATCHDOG_JS = """\
+process.stdin.on('end', () => {
+  setTimeout(() => process.exit(1), 5000).unref();
+  process.kill(process.pid, 'SIGTERM');
+});
+process.stdin.on('error', () => process.exit(1));
+process.stdin.resume();
+"""
+
 
 class SoketiError(RuntimeError):
     """soketi is not installed, did not start, or died."""
@@ -78,7 +104,8 @@ class SoketiError(RuntimeError):
 
 def _port_is_free(port: int, kind: int) -> bool:
     with socket.socket(socket.AF_INET, kind) as s:
-        # Same flag uSockets and node-discover set, so a port in TIME_WAIT still counts as free.
+        # soketi's listener (uSockets) rebinds next to TIME_WAIT sockets (seen in 20 kill/restart
+        # rounds with open connections), and node-discover sets SO_REUSEADDR: do as they do.
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((LOOPBACK, port))
@@ -218,7 +245,7 @@ class SoketiServer:
     def pusher(self) -> Any:
         """An official `pusher.Pusher` server SDK client for this app."""
         if self._pusher is None:
-            import pusher  # the test extra; imported late so this module loads without it
+            import pusher  # type: ignore[import-untyped]  # the test extra; imported late so this module loads without it
 
             self._pusher = pusher.Pusher(
                 app_id=self.app_id,
@@ -235,7 +262,7 @@ class SoketiServer:
         """Trigger `event` on `channel` through soketi's HTTP API (blocking; see module doc).
 
         A str is sent as the frame's data unchanged; anything else is JSON-encoded by the SDK.
-        Returns the SDK's parsed answer (``{}`` on success).
+        Returns the SDK's parsed answer (``{"ok": True}`` from soketi).
         """
         return self.pusher.trigger(channel, event, data)
 
@@ -275,15 +302,24 @@ class SoketiServer:
             raise SoketiError(f"soketi is not installed ({SOKETI_BIN} missing): {INSTALL_HINT}")
         # The one setting with no SOKETI_* variable: node-discover's UDP bind address.
         self.config_path.write_text(json.dumps({"cluster.address": self.host}))
+        watchdog = self.work_dir / "watchdog.js"
+        watchdog.write_text(WATCHDOG_JS)
         self.starts += 1
         with self.log_path.open("ab") as log:
             log.write(f"\n===== start #{self.starts} on {self.host}:{self.port} =====\n".encode())
             log.flush()
             self.proc = subprocess.Popen(
-                [node, str(SOKETI_BIN), "start", f"--config={self.config_path}"],
+                [
+                    node,
+                    "-r",
+                    str(watchdog),
+                    str(SOKETI_BIN),
+                    "start",
+                    f"--config={self.config_path}",
+                ],
                 cwd=self.work_dir,
                 env=self._env(),
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE,  # never written; its EOF is the watchdog's signal
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # a Ctrl-C on the test run doesn't reach it first
@@ -356,7 +392,14 @@ class SoketiServer:
                 proc.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.kill()
-        return proc.wait()
+        return self._reap(proc)
+
+    @staticmethod
+    def _reap(proc: subprocess.Popen[bytes]) -> int:
+        code = proc.wait()
+        if proc.stdin is not None:
+            proc.stdin.close()
+        return code
 
     def kill(self) -> int | None:
         """SIGKILL, as a crash would: clients see the TCP connection drop with no close frame."""
@@ -366,7 +409,7 @@ class SoketiServer:
         if proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
-        return proc.wait()
+        return self._reap(proc)
 
     def restart(self, *, graceful: bool = True) -> Self:
         """Stop (or kill) if still running, then start again on the same ports."""

@@ -16,7 +16,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from tests.e2e_fixtures import soketi  # noqa: F401  (fixture, found by name)
+from tests.e2e_fixtures import soketi_fixture  # noqa: F401  (the `soketi` fixture)
 from tests.soketi import E2E_DIR, SoketiServer
 
 CHANNEL = "chatrooms.1.v2"

@@ -29,6 +29,7 @@ from app.core.events import EventType, StreamEvent
 
 DEFAULT_MAX_KEYS = 4096
 DEFAULT_WINDOW_SECONDS = 10.0
+_GIFT_SUB = EventType.GIFT_SUB
 
 
 def dedupe_key(event: StreamEvent) -> Hashable:
@@ -62,7 +63,7 @@ class Deduper:
 
     def is_duplicate(self, event: StreamEvent) -> bool:
         """True if the same action went through recently; otherwise remember it, return False."""
-        key = dedupe_key(event)
+        key = event.id if event.type is not _GIFT_SUB else dedupe_key(event)  # dedupe_key, inlined
         now = self._clock()
         first_seen = self._first_seen
         seen_at = first_seen.get(key)

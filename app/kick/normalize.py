@@ -68,6 +68,7 @@ _EMOTE = re.compile(r"\[emote:(\d+):([^\[\]\s]+)\]")
 _TIMESTAMP = re.compile(
     r"(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(\.\d+)?\s*(Z|[+-]\d\d:?\d\d)?", re.IGNORECASE
 )
+_CANONICAL_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
 _UTC_SUFFIX = "+00:00"
 
 
@@ -79,6 +80,12 @@ def iso_utc(value: object) -> str | None:
     """A payload time (ISO 8601 with or without zone, "2026-03-14 18:00:18", epoch seconds or
     milliseconds) as ISO 8601 UTC; None when it is none of these."""
     if isinstance(value, str):
+        if _CANONICAL_UTC.fullmatch(value):  # Kick's chat format: check the calendar, keep as is
+            try:
+                datetime.fromisoformat(value)
+            except ValueError:
+                return None
+            return value
         match = _TIMESTAMP.fullmatch(value.strip())
         if match is None:
             return None
@@ -105,10 +112,10 @@ def parse_emotes(content: str) -> list[dict[str, str]]:
     """Each distinct `[emote:ID:NAME]` in `content`, in order of first appearance."""
     if "[emote:" not in content:
         return []
-    emotes: dict[tuple[str, str], dict[str, str]] = {}
-    for emote_id, name in _EMOTE.findall(content):
-        emotes.setdefault((emote_id, name), {"id": emote_id, "name": name})
-    return list(emotes.values())
+    found = _EMOTE.findall(content)
+    if len(found) > 1:
+        found = list(dict.fromkeys(found))
+    return [{"id": emote_id, "name": name} for emote_id, name in found]
 
 
 def event_digest(name: str, raw: object) -> str:
@@ -220,15 +227,20 @@ def _flag(value: object) -> bool:
 
 
 def _badges(value: object) -> list[Payload]:
-    """Kick's badge objects ({type, text, count?}), counts coerced to int; junk dropped."""
-    if not isinstance(value, list):
+    """Kick's badge objects ({type, text, count?}) as they are when they are clean (the common
+    case: no copy); otherwise without junk entries and with counts coerced to int."""
+    if type(value) is not list:
         return []
+    for badge in value:
+        if type(badge) is not dict or type(badge.get("count", 0)) is not int:
+            break
+    else:
+        return value
     badges = []
     for badge in value:
         if isinstance(badge, dict):
-            count = badge.get("count")
-            if count is not None and type(count) is not int:
-                badge["count"] = _as_count(count)
+            if "count" in badge:  # a copy: the payload may be the caller's object
+                badge = {**badge, "count": _as_count(badge["count"])}
             badges.append(badge)
     return badges
 
@@ -244,8 +256,11 @@ class Normalizer:
     ) -> None:
         self.channel = channel.lower()
         self._clock = clock
-        self._deduper = Deduper() if deduper is None else deduper
-        self._handlers: dict[str, Handler] = {
+        self._is_duplicate = (Deduper() if deduper is None else deduper).is_duplicate
+        # Chat messages sent in the same second share `created_at`: convert each one only once.
+        self._chat_created: object = None
+        self._chat_timestamp = ""
+        handlers: dict[str, Handler] = {
             "ChatMessageEvent": self._chat,
             "FollowEvent": self._follow,
             "FollowersUpdated": self._follow,
@@ -260,27 +275,30 @@ class Normalizer:
             "KicksGifted": self._kicks,
             "RewardRedeemedEvent": self._reward,
         }
+        # Event name as sent (with or without the prefix) -> (name without prefix, handler)
+        self._handlers: dict[str, tuple[str, Handler]] = {}
+        for name, handler in handlers.items():
+            self._handlers[name] = self._handlers[EVENT_PREFIX + name] = (name, handler)
 
     def normalize(self, msg: ChannelEvent) -> StreamEvent | None:
         """The StreamEvent for `msg`; None for a non-user event, an unknown one or a duplicate.
         Raises PayloadError for a malformed payload."""
         event = self.to_stream_event(msg)
-        if event is None or self._deduper.is_duplicate(event):
+        if event is None or self._is_duplicate(event):
             return None
         return event
 
     def to_stream_event(self, msg: ChannelEvent) -> StreamEvent | None:
         """The mapping alone, without de-duplication."""
-        name = msg.event
-        if name.startswith(EVENT_PREFIX):
-            name = name[len(EVENT_PREFIX) :]
-        handler = self._handlers.get(name)
-        if handler is None:
+        entry = self._handlers.get(msg.event)  # keyed by both spellings: no prefix stripping
+        if entry is None:
+            name = msg.event.removeprefix(EVENT_PREFIX)
             if name not in NOT_USER_EVENTS:
                 log.debug("dropped unknown Kick event %r on %s", msg.event, msg.channel)
             return None
+        name, handler = entry
         raw = msg.data
-        if isinstance(raw, str | bytes):
+        if type(raw) is str or isinstance(raw, bytes):
             try:
                 data = orjson.loads(raw)
             except orjson.JSONDecodeError as exc:
@@ -329,9 +347,10 @@ class Normalizer:
         identity = sender.get("identity")
         if type(identity) is dict:
             color = identity.get("color")
+            badges = identity.get("badges")
             sender_identity = {
                 "color": color if type(color) is str else "",
-                "badges": _badges(identity.get("badges")),
+                "badges": _badges(badges) if badges else [],
             }
         else:
             sender_identity = {"color": "", "badges": []}
@@ -339,12 +358,19 @@ class Normalizer:
         reply_to = None
         if type(metadata) is dict and "original_message" in metadata:
             reply_to = self._reply_to(name, metadata)
+        created = data.get("created_at")
+        if created == self._chat_created and created is not None:
+            timestamp = self._chat_timestamp
+        else:
+            timestamp = self._timestamp(created)
+            if type(created) is str and timestamp is not None:
+                self._chat_created, self._chat_timestamp = created, timestamp
         return StreamEvent(
             ident,
             EventType.CHAT,
             self.channel,
             username,
-            self._timestamp(data.get("created_at")),
+            timestamp,
             {
                 "message": content,
                 "emotes": parse_emotes(content) if "[emote:" in content else [],

@@ -11,8 +11,9 @@
 // first_ns / last_ns: arrival of the first / Nth event, after pusher-js parsed it, from
 // process.hrtime.bigint(): CLOCK_MONOTONIC on Linux, the same clock as Python's
 // time.monotonic_ns(), so it compares with timestamps taken in another process.
-// On TIMEOUT_S (default 60) it prints the same line with "timeout":true and exits 1; on a
-// connection failure it writes the reason to stderr and exits 2.
+// On TIMEOUT_S (default 60) it prints the same line with "timeout":true and exits 1. If the
+// connection fails, or the server refuses with a 4000-4099 pusher:error (4001: unknown app key),
+// or the subscription fails, it writes the reason to stderr and exits 2. Bad arguments: exit 64.
 'use strict';
 
 const Pusher = require('pusher-js');

@@ -1,0 +1,411 @@
+"""The Dashboard's Kick card: state, channel, live dot, events since connecting, uptime.
+
+A pure view (design rule 5): `set_status` / `set_event_count` show what the service says, the
+only thing the card asks for is `retryRequested`. Every state colour comes from
+`resources/theme.qss` through the card's `state` property (rule 6): Python only says which state
+the card is in, and which indicators pulse.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import (
+    Property,
+    QEasingCurve,
+    QPointF,
+    QSize,
+    Qt,
+    QTimer,
+    QVariantAnimation,
+    Signal,
+)
+from PySide6.QtGui import QColor, QHideEvent, QPainter, QPaintEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.state import ConnectionState
+from app.core.supervisor import Status
+from app.ui.theme import icon, repolish
+
+__all__ = [
+    "PULSING_STATES",
+    "KickStatusCard",
+    "PulseDot",
+    "describe_reason",
+    "format_count",
+    "format_duration",
+]
+
+# Which indicators pulse (design.md §1). Behaviour, not colour: the colours live in the QSS.
+PULSING_STATES = frozenset({ConnectionState.CONNECTING, ConnectionState.RECONNECTING})
+_NO_VALUE = "—"
+
+
+def format_duration(seconds: float) -> str:
+    """`1:02:03` for 3723 s; hours grow past 9 without a leading zero; negatives count as 0."""
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+def format_count(n: int) -> str:
+    """`12,345`: thousands separated, never negative."""
+    return f"{max(0, n):,}"
+
+
+def _first_upper(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def describe_reason(state: ConnectionState, reason: str) -> str:
+    """The reason for Reconnecting / Error, worded for a streamer rather than a protocol log."""
+    reason = " ".join(reason.split())  # untrusted (a server's close reason): one tidy line
+    if not reason:
+        return "Kick stopped answering." if state is ConnectionState.ERROR else ""
+    if state is ConnectionState.ERROR and reason.startswith("server closed 40"):
+        return (
+            f"Kick's chat server refused the connection ({reason}). "
+            "Retrying will not help; check for a VMSC update."
+        )
+    if reason.startswith("bad WebSocket URL"):
+        return f"The chat server address is not valid ({reason}). Check VMSC_KICK_PUSHER_URL."
+    return _first_upper(reason)
+
+
+class PulseDot(QWidget):
+    """A round indicator. Its colour comes from QSS (`qproperty-color`); while `pulsing` a ring
+    breathes out of it. The core keeps its exact colour at every phase of the pulse, and the
+    animation only runs while the dot is pulsing and on screen."""
+
+    pulsingChanged = Signal(bool)
+
+    def __init__(
+        self, parent: QWidget | None = None, *, diameter: int = 10, halo: int = 5
+    ) -> None:
+        super().__init__(parent)
+        self._diameter = diameter
+        self._color = QColor("#8a8f98")
+        self._pulsing = False
+        self._phase = 0.0
+        side = diameter + 2 * halo
+        self.setFixedSize(side, side)
+        self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)
+        self._animation = QVariantAnimation(self)
+        self._animation.setStartValue(0.0)
+        self._animation.setEndValue(1.0)
+        self._animation.setDuration(1400)
+        self._animation.setLoopCount(-1)
+        self._animation.setEasingCurve(QEasingCurve.Type.OutCubic)
+        self._animation.valueChanged.connect(self._on_phase)
+
+    # -- Qt properties -------------------------------------------------------------------------
+
+    def _get_color(self) -> QColor:
+        return QColor(self._color)
+
+    def _set_color(self, color: QColor) -> None:
+        if color != self._color:
+            self._color = QColor(color)
+            self.update()
+
+    color = Property(QColor, _get_color, _set_color)
+
+    def _get_pulsing(self) -> bool:
+        return self._pulsing
+
+    def _set_pulsing(self, pulsing: bool) -> None:
+        pulsing = bool(pulsing)
+        if pulsing == self._pulsing:
+            return
+        self._pulsing = pulsing
+        self._sync_animation()
+        self.update()
+        self.pulsingChanged.emit(pulsing)
+
+    pulsing = Property(bool, _get_pulsing, _set_pulsing, notify=pulsingChanged)
+
+    @property
+    def animating(self) -> bool:
+        return self._animation.state() is QVariantAnimation.State.Running
+
+    # -- animation -----------------------------------------------------------------------------
+
+    def _sync_animation(self) -> None:
+        if self._pulsing and self.isVisible():
+            if not self.animating:
+                self._animation.start()
+        elif self.animating:
+            self._animation.stop()
+            self._phase = 0.0
+
+    def _on_phase(self, value: object) -> None:
+        self._phase = float(value) if isinstance(value, int | float) else 0.0
+        self.update()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._sync_animation()
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self._sync_animation()
+
+    def sizeHint(self) -> QSize:
+        return self.size()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        center = QPointF(self.width() / 2, self.height() / 2)
+        core = self._diameter / 2
+        if self._pulsing:
+            outer = min(self.width(), self.height()) / 2
+            halo = QColor(self._color)
+            if self.animating:
+                radius = core + (outer - core) * self._phase
+                halo.setAlphaF(0.55 * (1.0 - self._phase))
+            else:  # pulsing but off screen or in a still grab: a steady ring
+                radius = core + (outer - core) * 0.6
+                halo.setAlphaF(0.3)
+            painter.setBrush(halo)
+            painter.drawEllipse(center, radius, radius)
+        painter.setBrush(self._color)
+        painter.drawEllipse(center, core, core)
+        painter.end()
+
+
+def _label(name: str, text: str = "", parent: QWidget | None = None) -> QLabel:
+    label = QLabel(text, parent)
+    label.setObjectName(name)
+    label.setTextFormat(Qt.TextFormat.PlainText)  # names and reasons come from the network
+    return label
+
+
+class KickStatusCard(QFrame):
+    """The Kick card. Children by objectName: stateIndicator, stateLabel, channelName,
+    channelSlug, liveDot, liveText, eventCount, uptime, statusDetail, retryNowButton."""
+
+    retryRequested = Signal()
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(parent)
+        self._clock = clock
+        self._status = Status()
+        self.setObjectName("kickStatusCard")
+        self.setProperty("state", ConnectionState.DISCONNECTED.value)
+        self.setAccessibleName("Kick connection")
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.setMinimumWidth(340)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self.tick)
+
+        # -- header: brand on the left, state pill on the right
+        logo = QLabel(self)
+        logo.setObjectName("kickLogo")
+        logo.setPixmap(icon("kick.svg").pixmap(QSize(22, 22)))
+        logo.setFixedSize(22, 22)
+        wordmark = _label("kickWordmark", "KICK", self)
+        pill = QFrame(self)
+        pill.setObjectName("statePill")
+        self._indicator = PulseDot(pill, diameter=8, halo=4)
+        self._indicator.setObjectName("stateIndicator")
+        self._state_label = _label("stateLabel", ConnectionState.DISCONNECTED.label, pill)
+        pill_layout = QHBoxLayout(pill)
+        pill_layout.setContentsMargins(6, 2, 10, 2)
+        pill_layout.setSpacing(4)
+        pill_layout.addWidget(self._indicator)
+        pill_layout.addWidget(self._state_label)
+        header = QHBoxLayout()
+        header.setSpacing(8)
+        header.addWidget(logo)
+        header.addWidget(wordmark)
+        header.addStretch(1)
+        header.addWidget(pill)
+
+        # -- channel, with the live badge beside it
+        self._channel = _label("channelName", "", self)
+        self._channel.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._slug = _label("channelSlug", "", self)
+        live = QFrame(self)
+        live.setObjectName("liveBadge")
+        self._live_badge = live
+        self._live_dot = PulseDot(live, diameter=8, halo=5)
+        self._live_dot.setObjectName("liveDot")
+        self._live_text = _label("liveText", "", live)
+        live_layout = QHBoxLayout(live)
+        live_layout.setContentsMargins(4, 1, 10, 1)
+        live_layout.setSpacing(3)
+        live_layout.addWidget(self._live_dot)
+        live_layout.addWidget(self._live_text)
+        names = QVBoxLayout()
+        names.setSpacing(0)
+        names.addWidget(self._channel)
+        names.addWidget(self._slug)
+        channel_row = QHBoxLayout()
+        channel_row.setSpacing(10)
+        channel_row.addLayout(names, 1)
+        channel_row.addWidget(live, 0, Qt.AlignmentFlag.AlignVCenter)
+        self._hint = _label(
+            "cardHint", "Enter a Kick username under Sources, then click Connect.", self
+        )
+        self._hint.setWordWrap(True)
+
+        # -- numbers
+        rule = QFrame(self)
+        rule.setObjectName("cardRule")
+        rule.setFixedHeight(1)
+        self._count = _label("eventCount", "0", self)
+        self._uptime = _label("uptime", _NO_VALUE, self)
+        stats = QHBoxLayout()
+        stats.setSpacing(24)
+        for caption, value, tip in (
+            ("EVENTS", self._count, "Events received since this connection was established"),
+            ("UPTIME", self._uptime, "How long the current connection has been up"),
+        ):
+            column = QVBoxLayout()
+            column.setSpacing(2)
+            column.addWidget(_label("statCaption", caption, self))
+            column.addWidget(value)
+            value.setToolTip(tip)
+            stats.addLayout(column)
+        stats.addStretch(1)
+
+        # -- why we are not connected, and the way out
+        detail = QFrame(self)
+        detail.setObjectName("detailBox")
+        self._detail_box = detail
+        self._detail = _label("statusDetail", "", detail)
+        self._detail.setWordWrap(True)
+        self._detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._retry = QPushButton("Retry now", detail)
+        self._retry.setObjectName("retryNowButton")
+        self._retry.setAccessibleName("Retry now")
+        self._retry.setToolTip("Skip the wait and try to reconnect immediately")
+        self._retry.setCursor(Qt.CursorShape.PointingHandCursor)
+        self._retry.clicked.connect(self.retryRequested)
+        detail_layout = QHBoxLayout(detail)
+        detail_layout.setContentsMargins(12, 8, 8, 8)
+        detail_layout.setSpacing(10)
+        detail_layout.addWidget(self._detail, 1)
+        detail_layout.addWidget(self._retry, 0, Qt.AlignmentFlag.AlignTop)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(18, 14, 18, 16)
+        layout.setSpacing(10)
+        layout.addLayout(header)
+        layout.addLayout(channel_row)
+        layout.addWidget(self._hint)
+        layout.addWidget(rule)
+        layout.addLayout(stats)
+        layout.addWidget(detail)
+
+        self._render()
+
+    # -- what the service tells us -------------------------------------------------------------
+
+    @property
+    def status(self) -> Status:
+        return self._status
+
+    def set_status(self, status: Status) -> None:
+        old_state = self._status.state
+        self._status = status
+        if status.state is not old_state or self.property("state") != status.state.value:
+            self.setProperty("state", status.state.value)
+            repolish(self)
+        self._render()
+
+    def set_event_count(self, n: int) -> None:
+        self._count.setText(format_count(n))
+
+    # -- the 1 s tick --------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Redraw what depends on the clock: uptime and the reconnect countdown."""
+        self._render_clock()
+
+    @property
+    def timer(self) -> QTimer:
+        return self._timer
+
+    # -- drawing -------------------------------------------------------------------------------
+
+    def _render(self) -> None:
+        status = self._status
+        state = status.state
+        self._state_label.setText(state.label)
+        self._indicator.pulsing = state in PULSING_STATES
+        self._live_dot.pulsing = state is ConnectionState.LIVE
+
+        channel = status.channel
+        self._channel.setText(channel or "No channel yet")
+        if self._channel.property("placeholder") != (not channel):
+            self._channel.setProperty("placeholder", not channel)
+            repolish(self._channel)
+        self._slug.setText(f"kick.com/{status.slug}" if status.slug else "")
+        self._slug.setVisible(bool(status.slug))
+        self._hint.setVisible(state is ConnectionState.DISCONNECTED and not channel)
+
+        self._live_badge.setVisible(state.is_connected)
+        self._live_text.setText("LIVE" if state is ConnectionState.LIVE else "Offline")
+        self._live_badge.setToolTip(
+            "The stream is live" if state is ConnectionState.LIVE else "Not broadcasting"
+        )
+        self.set_event_count(status.event_count)
+
+        needs_clock = (state.is_connected and status.connected_at is not None) or (
+            state is ConnectionState.RECONNECTING and status.retry_at is not None
+        )
+        if needs_clock and not self._timer.isActive():
+            self._timer.start()
+        elif not needs_clock and self._timer.isActive():
+            self._timer.stop()
+        self._render_clock()
+        self.setAccessibleDescription(f"{state.label}: {channel}" if channel else state.label)
+
+    def _render_clock(self) -> None:
+        status = self._status
+        state = status.state
+        now = self._clock()
+        if state.is_connected and status.connected_at is not None:
+            self._uptime.setText(format_duration(now - status.connected_at))
+        else:
+            self._uptime.setText(_NO_VALUE)
+
+        reason = describe_reason(state, status.reason)
+        waiting = False
+        if state is ConnectionState.RECONNECTING:
+            line = f"Attempt {max(1, status.attempt)}"
+            if status.retry_at is not None and status.retry_at - now > 0:
+                waiting = True
+                line += f" · retrying in {math.ceil(status.retry_at - now)} s"
+            else:
+                line += " · connecting…"
+            text = f"{line}\n{reason}" if reason else line
+        elif state is ConnectionState.ERROR:
+            text = reason
+        else:
+            text = ""
+        if self._detail.text() != text:
+            self._detail.setText(text)
+        self._detail_box.setVisible(bool(text))
+        self._retry.setVisible(waiting)
