@@ -22,7 +22,6 @@ separates them.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 from app.core.events import EventType, StreamEvent
@@ -43,7 +42,12 @@ def dedupe_key(event: StreamEvent) -> Hashable:
 
 
 class Deduper:
-    """Remembers the keys of recent events, first-seen order, at most `max_keys` of them."""
+    """Remembers the keys of recent events: at most `max_keys`, always at least the last half.
+
+    Two generations of plain dicts instead of an LRU: when the current one holds `max_keys / 2`
+    keys it becomes the previous one and the old previous one is dropped. Cheaper per event than
+    evicting one key at a time, and memory stays bounded.
+    """
 
     def __init__(
         self,
@@ -51,27 +55,30 @@ class Deduper:
         window_seconds: float = DEFAULT_WINDOW_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if max_keys < 1:
-            raise ValueError("max_keys must be at least 1")
-        self._max_keys = max_keys
+        if max_keys < 2:
+            raise ValueError("max_keys must be at least 2")
+        self._generation_size = max_keys // 2
         self._window = window_seconds
         self._clock = clock
-        self._first_seen: OrderedDict[Hashable, float] = OrderedDict()
+        self._current: dict[Hashable, float] = {}  # key -> when first seen
+        self._previous: dict[Hashable, float] = {}
 
     def __len__(self) -> int:
-        return len(self._first_seen)
+        return len(self._current) + len(self._previous)
 
     def is_duplicate(self, event: StreamEvent) -> bool:
         """True if the same action went through recently; otherwise remember it, return False."""
         key = event.id if event.type is not _GIFT_SUB else dedupe_key(event)  # dedupe_key, inlined
         now = self._clock()
-        first_seen = self._first_seen
-        seen_at = first_seen.get(key)
-        if seen_at is not None:
-            if now - seen_at <= self._window:
-                return True
-            del first_seen[key]  # an old look-alike: a new action, remembered from now on
-        first_seen[key] = now
-        if len(first_seen) > self._max_keys:
-            first_seen.popitem(last=False)
+        current = self._current
+        seen_at = current.get(key)
+        if seen_at is None:
+            seen_at = self._previous.get(key)
+        if seen_at is not None and now - seen_at <= self._window:
+            return True
+        # New, or an old look-alike: a new action, remembered from now on.
+        current[key] = now
+        if len(current) >= self._generation_size:
+            self._previous = current
+            self._current = {}
         return False

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,6 +70,7 @@ _TIMESTAMP = re.compile(
 )
 _CANONICAL_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
 _UTC_SUFFIX = "+00:00"
+_NOTHING = object()
 
 
 def utc_now() -> datetime:
@@ -257,8 +258,7 @@ class Normalizer:
         self.channel = channel.lower()
         self._clock = clock
         self._is_duplicate = (Deduper() if deduper is None else deduper).is_duplicate
-        # Chat messages sent in the same second share `created_at`: convert each one only once.
-        self._chat_created: object = None
+        self._chat_created: object = _NOTHING  # equal to no value, not even None
         self._chat_timestamp = ""
         handlers: dict[str, Handler] = {
             "ChatMessageEvent": self._chat,
@@ -283,21 +283,22 @@ class Normalizer:
     def normalize(self, msg: ChannelEvent) -> StreamEvent | None:
         """The StreamEvent for `msg`; None for a non-user event, an unknown one or a duplicate.
         Raises PayloadError for a malformed payload."""
-        event = self.to_stream_event(msg)
-        if event is None or self._is_duplicate(event):
-            return None
-        return event
+        return self.normalize_event(msg.event, msg.channel, msg.data)
 
     def to_stream_event(self, msg: ChannelEvent) -> StreamEvent | None:
         """The mapping alone, without de-duplication."""
-        entry = self._handlers.get(msg.event)  # keyed by both spellings: no prefix stripping
+        return self.normalize_event(msg.event, msg.channel, msg.data, dedupe=False)
+
+    def normalize_event(
+        self, event_name: str, channel: str | None, raw: object, dedupe: bool = True
+    ) -> StreamEvent | None:
+        """`normalize` for a channel event given by its parts."""
+        entry = self._handlers.get(event_name)  # keyed by both spellings: no prefix stripping
         if entry is None:
-            name = msg.event.removeprefix(EVENT_PREFIX)
-            if name not in NOT_USER_EVENTS:
-                log.debug("dropped unknown Kick event %r on %s", msg.event, msg.channel)
+            if event_name.removeprefix(EVENT_PREFIX) not in NOT_USER_EVENTS:
+                log.debug("dropped unknown Kick event %r on %s", event_name, channel)
             return None
         name, handler = entry
-        raw = msg.data
         if type(raw) is str or isinstance(raw, bytes):
             try:
                 data = orjson.loads(raw)
@@ -309,7 +310,15 @@ class Normalizer:
             data = raw
         if type(data) is not dict:
             raise PayloadError(f"{name}: data is {_kind(data)}, expected a JSON object")
-        return handler(name, data, raw)
+        event = handler(name, data, raw)
+        if event is None or (dedupe and self._is_duplicate(event)):
+            return None
+        return event
+
+    @property
+    def user_event_names(self) -> Collection[str]:
+        """The event names (with and without prefix) that can map to a StreamEvent."""
+        return self._handlers.keys()
 
     # -- helpers shared by the handlers
 
@@ -332,39 +341,37 @@ class Normalizer:
     # -- one handler per Kick event: (name without prefix, decoded data, raw data) -> event
 
     def _chat(self, name: str, data: Payload, raw: object) -> StreamEvent:
-        ident = data.get("id")
-        if type(ident) is not str or not ident:
-            ident = _required_id(data, "id", name)
-        content = data.get("content")
-        if type(content) is not str:
-            content = _optional_text(data, "content", name)
-        sender = data.get("sender")
-        if type(sender) is not dict:
-            raise _wrong(name, "sender", sender, "an object")
-        username = sender.get("username")
-        if type(username) is not str:
-            username = _text(sender, "username", name, "sender.username")
-        identity = sender.get("identity")
-        if type(identity) is dict:
-            color = identity.get("color")
-            badges = identity.get("badges")
-            sender_identity = {
-                "color": color if type(color) is str else "",
-                "badges": _badges(badges) if badges else [],
-            }
-        else:
-            sender_identity = {"color": "", "badges": []}
+        # The hot path. Nearly every message has every field, well typed: take them as they are;
+        # anything else goes through `_chat_fields`, which fills in defaults or explains the error.
+        try:
+            ident = data["id"]
+            content = data["content"]
+            sender = data["sender"]
+            username = sender["username"]
+            identity = sender["identity"]
+            color = identity["color"]
+            badges = identity["badges"]
+            well_formed = (
+                type(ident) is str
+                and ident != ""
+                and type(content) is str
+                and type(username) is str
+                and type(color) is str
+                and type(badges) is list
+            )
+        except (KeyError, TypeError):
+            well_formed = False
+        if not well_formed:
+            ident, content, username, color, badges = self._chat_fields(name, data)
         metadata = data.get("metadata")
         reply_to = None
         if type(metadata) is dict and "original_message" in metadata:
             reply_to = self._reply_to(name, metadata)
         created = data.get("created_at")
-        if created == self._chat_created and created is not None:
+        if created == self._chat_created:
             timestamp = self._chat_timestamp
         else:
-            timestamp = self._timestamp(created)
-            if type(created) is str and timestamp is not None:
-                self._chat_created, self._chat_timestamp = created, timestamp
+            timestamp = self._chat_time(created)
         return StreamEvent(
             ident,
             EventType.CHAT,
@@ -375,10 +382,36 @@ class Normalizer:
                 "message": content,
                 "emotes": parse_emotes(content) if "[emote:" in content else [],
                 "chatId": ident,
-                "senderIdentity": sender_identity,
+                "senderIdentity": {"color": color, "badges": _badges(badges) if badges else []},
                 "replyTo": reply_to,
             },
         )
+
+    @staticmethod
+    def _chat_fields(name: str, data: Payload) -> tuple[str, str, str, str, object]:
+        """(id, content, username, color, badges) of a chat message that is not in the usual
+        shape: missing identity, badges or content are fine, a wrong type is a PayloadError."""
+        ident = _required_id(data, "id", name)
+        content = _optional_text(data, "content", name)
+        sender = _object(data, "sender", name)
+        username = _text(sender, "username", name, "sender.username")
+        identity = _optional_object(sender, "identity")
+        color = identity.get("color")
+        return (
+            ident,
+            content,
+            username,
+            color if isinstance(color, str) else "",
+            identity.get("badges"),
+        )
+
+    def _chat_time(self, created: object) -> str:
+        stamp = iso_utc(created) if isinstance(created, str) else None
+        if stamp is None:
+            return self._timestamp(created)  # epoch number, or the receive time
+        # Messages sent in the same second share `created_at`: convert each value only once.
+        self._chat_created, self._chat_timestamp = created, stamp
+        return stamp
 
     @staticmethod
     def _reply_to(name: str, metadata: Payload) -> Payload | None:
@@ -397,10 +430,8 @@ class Normalizer:
         default = name == "FollowEvent"
         if not _flag(data.get("followed", default)):
             return None  # an unfollow, or no follow at all
-        if "followersCount" in data:
-            count = _count(data, "followersCount", name)
-        else:
-            count = _count(data, "followers_count", name)
+        legacy = "followers_count" in data and "followersCount" not in data
+        count = _count(data, "followers_count" if legacy else "followersCount", name)
         username = _optional_text(data, "username", name)
         if not username:
             username = _optional_text(_optional_object(data, "user"), "username", name)
@@ -559,8 +590,24 @@ class Pipeline:
         self, channel: str, clock: Clock = utc_now, deduper: Deduper | None = None
     ) -> None:
         self.normalizer = Normalizer(channel, clock, deduper)
+        self._normalize_event = self.normalizer.normalize_event
+        self._user_events = self.normalizer.user_event_names
 
     def feed(self, frame: str | bytes) -> StreamEvent | None:
+        # The hot path (nearly every frame is a user event): the checks `decode_frame` makes for a
+        # channel event, without building the intermediate ChannelEvent. Everything else (control
+        # frames, events we drop, malformed frames) goes through `decode_frame` for its message or
+        # its FrameError.
+        try:
+            obj = orjson.loads(frame)
+        except orjson.JSONDecodeError:
+            obj = None
+        if type(obj) is dict:
+            name = obj.get("event")
+            if type(name) is str and name in self._user_events:
+                channel = obj.get("channel")
+                if channel is None or type(channel) is str:
+                    return self._normalize_event(name, channel, obj.get("data"))
         message = decode_frame(frame)
         if type(message) is not ChannelEvent:
             return None

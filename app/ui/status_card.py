@@ -90,9 +90,7 @@ class PulseDot(QWidget):
 
     pulsingChanged = Signal(bool)
 
-    def __init__(
-        self, parent: QWidget | None = None, *, diameter: int = 10, halo: int = 5
-    ) -> None:
+    def __init__(self, parent: QWidget | None = None, *, diameter: int = 10, halo: int = 5) -> None:
         super().__init__(parent)
         self._diameter = diameter
         self._color = QColor("#8a8f98")
@@ -134,6 +132,12 @@ class PulseDot(QWidget):
         self.pulsingChanged.emit(pulsing)
 
     pulsing = Property(bool, _get_pulsing, _set_pulsing, notify=pulsingChanged)
+
+    def is_pulsing(self) -> bool:
+        return self._pulsing
+
+    def set_pulsing(self, pulsing: bool) -> None:
+        self._set_pulsing(pulsing)
 
     @property
     def animating(self) -> bool:
@@ -198,6 +202,7 @@ class KickStatusCard(QFrame):
     channelSlug, liveDot, liveText, eventCount, uptime, statusDetail, retryNowButton."""
 
     retryRequested = Signal()
+    PREFERRED_WIDTH = 400
 
     def __init__(
         self,
@@ -212,7 +217,7 @@ class KickStatusCard(QFrame):
         self.setProperty("state", ConnectionState.DISCONNECTED.value)
         self.setAccessibleName("Kick connection")
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        self.setMinimumWidth(340)
+        self.setMinimumWidth(320)
 
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
@@ -226,6 +231,7 @@ class KickStatusCard(QFrame):
         wordmark = _label("kickWordmark", "KICK", self)
         pill = QFrame(self)
         pill.setObjectName("statePill")
+        pill.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         self._indicator = PulseDot(pill, diameter=8, halo=4)
         self._indicator.setObjectName("stateIndicator")
         self._state_label = _label("stateLabel", ConnectionState.DISCONNECTED.label, pill)
@@ -247,6 +253,7 @@ class KickStatusCard(QFrame):
         self._slug = _label("channelSlug", "", self)
         live = QFrame(self)
         live.setObjectName("liveBadge")
+        live.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
         self._live_badge = live
         self._live_dot = PulseDot(live, diameter=8, halo=5)
         self._live_dot.setObjectName("liveDot")
@@ -268,6 +275,7 @@ class KickStatusCard(QFrame):
             "cardHint", "Enter a Kick username under Sources, then click Connect.", self
         )
         self._hint.setWordWrap(True)
+        self._hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
         # -- numbers
         rule = QFrame(self)
@@ -295,6 +303,8 @@ class KickStatusCard(QFrame):
         self._detail_box = detail
         self._detail = _label("statusDetail", "", detail)
         self._detail.setWordWrap(True)
+        # long reasons wrap instead of widening the card
+        self._detail.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._retry = QPushButton("Retry now", detail)
         self._retry.setObjectName("retryNowButton")
@@ -317,8 +327,22 @@ class KickStatusCard(QFrame):
         layout.addWidget(rule)
         layout.addLayout(stats)
         layout.addWidget(detail)
+        layout.addStretch(1)  # spare height (a taller neighbour in a grid) goes below
 
         self._render()
+
+    def sizeHint(self) -> QSize:
+        # One width for every state, so the dashboard does not shift as the state changes.
+        # The height is the one the wrapped reason needs at that width, so containers that
+        # ignore height-for-width (grids with alignment, fixed-size parents) do not clip it.
+        hint = super().sizeHint()
+        width = max(hint.width(), self.PREFERRED_WIDTH)
+        return QSize(width, max(hint.height(), self.heightForWidth(width)))
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        width = max(self.width(), hint.width())
+        return QSize(hint.width(), max(hint.height(), self.heightForWidth(width)))
 
     # -- what the service tells us -------------------------------------------------------------
 
@@ -353,8 +377,8 @@ class KickStatusCard(QFrame):
         status = self._status
         state = status.state
         self._state_label.setText(state.label)
-        self._indicator.pulsing = state in PULSING_STATES
-        self._live_dot.pulsing = state is ConnectionState.LIVE
+        self._indicator.set_pulsing(state in PULSING_STATES)
+        self._live_dot.set_pulsing(state is ConnectionState.LIVE)
 
         channel = status.channel
         self._channel.setText(channel or "No channel yet")

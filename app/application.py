@@ -1,0 +1,186 @@
+"""Composition root: builds settings, services and the window, and wires every signal here."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+import tempfile
+from collections.abc import Sequence
+
+import qasync
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QImageReader
+from PySide6.QtWidgets import QApplication
+
+from app import APP_NAME, __version__
+from app.core.supervisor import Status
+from app.id_cache import SettingsIdCache
+from app.kick.api import KickApi
+from app.kick.session import build_supervisor
+from app.logs import log_dir, setup_logging
+from app.services.connection import ConnectionService
+from app.settings import CONFIG_DIR_ENV, SettingsStore
+from app.ui.main_window import MainWindow
+from app.ui.theme import icon, load_theme
+
+log = logging.getLogger(__name__)
+
+
+class VmscApp:
+    """The running app: one settings holder, one Kick API client, one connection service, one
+    window. Tests build it on a qasync loop to drive the real thing."""
+
+    def __init__(self, store: SettingsStore | None = None, api: KickApi | None = None) -> None:
+        self.settings = SettingsIdCache(store or SettingsStore())
+        self.api = api or KickApi()
+        self.service = ConnectionService(build_supervisor(self.api, self.settings), self.settings)
+        self.window = MainWindow(log_dir())
+        self.closed: asyncio.Future[None] = asyncio.get_event_loop().create_future()
+        self._closing = False
+        self._close_task: asyncio.Future[None] | None = None
+        self._wire()
+
+    def _wire(self) -> None:
+        window, service = self.window, self.service
+        window.sources.connectRequested.connect(service.connect_channel)
+        window.sources.disconnectRequested.connect(service.disconnect_channel)
+        window.status_card.retryRequested.connect(service.retry_now)
+        service.statusChanged.connect(self._show_status)
+        service.countChanged.connect(window.status_card.set_event_count)
+        service.eventsReceived.connect(window.feed.add_events)
+        window.settings_page.autoConnectChanged.connect(
+            lambda enabled: self.settings.update(auto_connect=enabled)
+        )
+        window.closeRequested.connect(self.request_close)
+
+    def _show_status(self, status: Status) -> None:
+        self.window.status_card.set_status(status)
+        self.window.status_card.set_event_count(status.event_count)
+        self.window.sources.set_status(status)
+
+    def start(self, *, auto_connect: bool = True) -> None:
+        settings = self.settings.settings
+        self.window.restore_geometry_text(settings.window_geometry)
+        self.window.sources.set_username(settings.kick_slug)
+        self.window.settings_page.set_auto_connect(settings.auto_connect)
+        self.window.show()
+        if auto_connect and self.service.auto_connect():
+            log.info("auto-connecting to %s", settings.kick_slug)
+        elif not settings.kick_slug:
+            self.window.show_page(1)  # first launch: straight to where the username goes
+
+    def request_close(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
+        self._close_task = asyncio.ensure_future(self._close())
+
+    async def _close(self) -> None:
+        try:
+            await self.shutdown()
+        finally:
+            self.window.close_now()
+            if not self.closed.done():
+                self.closed.set_result(None)
+
+    async def shutdown(self) -> None:
+        self.settings.update(window_geometry=self.window.geometry_text())
+        await self.service.shutdown()
+        await self.api.aclose()
+
+
+def _smoke_check(qapp: QApplication, vmsc: VmscApp) -> str:
+    """What --smoke-test verifies; raises RuntimeError naming what is missing."""
+    problems = []
+    if "#53fc18" not in qapp.styleSheet().lower():
+        problems.append("theme not loaded")
+    for name in ("kick.svg", "vmsc.svg"):
+        if icon(name).isNull() or icon(name).pixmap(16, 16).isNull():
+            problems.append(f"icon {name} did not load")
+    if b"svg" not in [bytes(f.data()) for f in QImageReader.supportedImageFormats()]:
+        problems.append("the Qt SVG image plugin is missing")
+    if not qapp.platformName():
+        problems.append("no Qt platform plugin")
+    if not vmsc.window.isVisible():
+        problems.append("main window not shown")
+    if problems:
+        raise RuntimeError("; ".join(problems))
+    size = vmsc.window.size()
+    return (
+        f"smoke test ok: {APP_NAME} {__version__}, platform {qapp.platformName()}, theme "
+        f"{len(qapp.styleSheet())} chars, icons ok, svg plugin ok, window "
+        f"{size.width()}x{size.height()}, state {vmsc.service.status.state}"
+    )
+
+
+def _parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(prog="vmsc", add_help=True)
+    parser.add_argument(
+        "--smoke-test",
+        action="store_true",
+        help="build the real window and services, check resources, print one line and exit",
+    )
+    parser.add_argument("--no-auto-connect", action="store_true", help="do not connect on launch")
+    return parser.parse_known_args(list(argv))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args, qt_args = _parse(sys.argv[1:] if argv is None else argv)
+    if args.smoke_test and not os.environ.get(CONFIG_DIR_ENV):
+        # never touch the user's real settings (or logs) from a smoke test
+        os.environ[CONFIG_DIR_ENV] = tempfile.mkdtemp(prefix="vmsc-smoke-")
+    log_file = setup_logging()
+    existing = QApplication.instance()
+    qapp = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0], *qt_args])
+    qapp.setApplicationName(APP_NAME)
+    qapp.setApplicationVersion(__version__)
+    qapp.setDesktopFileName("vmsc")
+    # The window's close is awaited (disconnect first); Qt must not stop the loop under it.
+    qapp.setQuitOnLastWindowClosed(False)
+    qapp.setWindowIcon(icon("vmsc.svg"))
+    load_theme(qapp)
+    log.info("%s %s starting; log file %s", APP_NAME, __version__, log_file)
+
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    try:
+        with loop:
+            vmsc = VmscApp()
+            vmsc.start(auto_connect=not (args.smoke_test or args.no_auto_connect))
+            if args.smoke_test:
+                return loop.run_until_complete(_smoke_test(qapp, vmsc))
+            _install_quit_signals(vmsc)
+            loop.run_until_complete(vmsc.closed)
+            return 0
+    finally:
+        asyncio.set_event_loop(None)
+
+
+async def _smoke_test(qapp: QApplication, vmsc: VmscApp) -> int:
+    await asyncio.sleep(0.3)  # let the loop run: paint, timers, deferred layout
+    try:
+        line = _smoke_check(qapp, vmsc)
+    except RuntimeError as exc:
+        print(f"smoke test FAILED: {exc}", file=sys.stderr)
+        code = 1
+    else:
+        print(line)
+        code = 0
+    vmsc.request_close()
+    await vmsc.closed
+    return code
+
+
+def _install_quit_signals(vmsc: VmscApp) -> None:
+    """Ctrl-C / SIGTERM close the window cleanly (disconnect first). Qt's C++ loop holds the
+    interpreter, so a light timer lets Python's signal handlers run."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: vmsc.request_close())
+    timer = QTimer(vmsc.window)
+    timer.setInterval(250)
+    timer.timeout.connect(lambda: None)
+    timer.start()

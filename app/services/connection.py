@@ -1,0 +1,116 @@
+"""The connection service: runs the supervisor on the qasync loop and speaks Qt signals.
+
+Widgets never await: they call the slots here (intent) and show what the signals carry. Events
+are coalesced into batches every `flush_ms` so a chat of thousands of messages a second costs the
+GUI a few repaints a second, not one per message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from app.core.events import StreamEvent
+from app.core.supervisor import ConnectRequest, Status, Supervisor
+from app.id_cache import SettingsIdCache
+
+log = logging.getLogger(__name__)
+
+FLUSH_MS = 75
+
+
+class ConnectionService(QObject):
+    statusChanged = Signal(object)  # Status: on every state / reason / retry change
+    eventsReceived = Signal(list)  # list[StreamEvent], oldest first, at most every FLUSH_MS
+    countChanged = Signal(int)  # events since the connection was established, once per batch
+
+    def __init__(
+        self,
+        supervisor: Supervisor,
+        settings: SettingsIdCache,
+        parent: QObject | None = None,
+        flush_ms: int = FLUSH_MS,
+    ) -> None:
+        super().__init__(parent)
+        self._supervisor = supervisor
+        self._settings = settings
+        self._pending: list[StreamEvent] = []
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(flush_ms)
+        self._flush_timer.timeout.connect(self._flush)
+        self._background: set[asyncio.Task[None]] = set()
+        supervisor.add_status_listener(self.statusChanged.emit)
+        supervisor.add_event_listener(self._on_event)
+
+    @property
+    def status(self) -> Status:
+        return self._supervisor.status
+
+    @property
+    def settings(self) -> SettingsIdCache:
+        return self._settings
+
+    # --- intent from the widgets ---------------------------------------------------------------
+
+    @Slot(str, object, object)
+    def connect_channel(
+        self, slug: str, chatroom_id: object = None, channel_id: object = None
+    ) -> None:
+        slug = slug.strip().lower()
+        room = chatroom_id if isinstance(chatroom_id, int) else None
+        chan = channel_id if isinstance(channel_id, int) else None
+        if slug != self._settings.settings.kick_slug:
+            self._settings.update(kick_slug=slug)
+        self._flush_now()
+        self._supervisor.connect(ConnectRequest(slug, room, chan))
+
+    @Slot()
+    def disconnect_channel(self) -> None:
+        self._flush_now()
+        self._spawn(self._supervisor.disconnect())
+
+    @Slot()
+    def retry_now(self) -> None:
+        self._supervisor.retry_now()
+
+    def auto_connect(self) -> bool:
+        """Connect to the remembered channel if the user wants that; True if it started."""
+        settings = self._settings.settings
+        if not settings.auto_connect or not settings.kick_slug:
+            return False
+        self.connect_channel(settings.kick_slug)
+        return True
+
+    async def shutdown(self) -> None:
+        self._flush_timer.stop()
+        await self._supervisor.disconnect()
+        for task in list(self._background):
+            await task
+
+    # --- from the supervisor -------------------------------------------------------------------
+
+    def _on_event(self, event: StreamEvent) -> None:
+        self._pending.append(event)
+        if not self._flush_timer.isActive():
+            self._flush_timer.start()
+
+    def _flush(self) -> None:
+        batch, self._pending = self._pending, []
+        if batch:
+            self.eventsReceived.emit(batch)
+        self.countChanged.emit(self._supervisor.status.event_count)
+
+    def _flush_now(self) -> None:
+        """Deliver what is pending before the connection changes: nothing is lost."""
+        self._flush_timer.stop()
+        self._flush()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)

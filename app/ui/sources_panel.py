@@ -1,0 +1,513 @@
+"""The Sources panel: where a streamer types the Kick username and connects.
+
+A pure view (design rule 5): it validates what is typed as it is typed, shows the connection
+state it is given, and asks for things with `connectRequested(slug, chatroom_id, channel_id)` and
+`disconnectRequested()`. The state colours come from the QSS through the card's `state` property.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRegularExpression, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QFocusEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QRegularExpressionValidator,
+)
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.core.state import ConnectionState
+from app.core.supervisor import Status
+from app.kick.api import InvalidSlugError, validate_slug
+from app.ui.status_card import PULSING_STATES, PulseDot
+from app.ui.theme import icon, repolish
+
+__all__ = ["KickSourceCard", "SourcesPanel", "parse_manual_ids", "slug_error"]
+
+# While the supervisor holds (or is after) a connection the button offers to end it.
+_ACTIVE_STATES = frozenset(
+    {
+        ConnectionState.CONNECTING,
+        ConnectionState.CONNECTED,
+        ConnectionState.LIVE,
+        ConnectionState.RECONNECTING,
+    }
+)
+_ID_MAX_DIGITS = 18
+_ANONYMOUS_NOTE = (
+    "VMSC watches Kick anonymously, without your Kick login. Chat, subs, gifts, bans and the "
+    "live status come through; named follows may not appear without a Kick login."
+)
+_ADVANCED_NOTE = (
+    "Used when Kick's channel lookup is blocked (Cloudflare). Enter both ids, or leave both "
+    "empty to look them up."
+)
+
+
+def slug_error(text: str) -> str | None:
+    """Why `text` cannot be a Kick username, or None when it can (see `validate_slug`)."""
+    try:
+        validate_slug(text)
+    except InvalidSlugError as exc:
+        return str(exc)
+    return None
+
+
+def parse_manual_ids(chatroom: str, channel: str) -> tuple[int | None, int | None, str | None]:
+    """(chatroom id, channel id, error): both ids or neither; digits only."""
+    chatroom, channel = chatroom.strip(), channel.strip()
+    if not chatroom and not channel:
+        return None, None, None
+    if not chatroom or not channel:
+        missing = "chatroom id" if not chatroom else "channel id"
+        return None, None, f"Enter the {missing} too, or leave both empty."
+    if not (chatroom.isascii() and chatroom.isdigit() and channel.isascii() and channel.isdigit()):
+        return None, None, "Ids are whole numbers (digits only)."
+    return int(chatroom), int(channel), None
+
+
+def _label(name: str, text: str = "", parent: QWidget | None = None) -> QLabel:
+    label = QLabel(text, parent)
+    label.setObjectName(name)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
+
+
+class _Header(QFrame):
+    """The always-visible row of the card; a click on it toggles the card."""
+
+    clicked = Signal()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() is Qt.MouseButton.LeftButton and self.rect().contains(
+            event.position().toPoint()
+        ):
+            self.clicked.emit()
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+
+class KickSourceCard(QFrame):
+    """The Kick source: a header (name, channel, state) that expands into the form."""
+
+    connectRequested = Signal(str, object, object)  # slug, chatroom id | None, channel id | None
+    disconnectRequested = Signal()
+    expandedChanged = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._status = Status()
+        self._expanded = False
+        self.setObjectName("kickSourceCard")
+        self.setProperty("state", ConnectionState.DISCONNECTED.value)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName("Kick source")
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+
+        # -- header ----------------------------------------------------------------------------
+        header = _Header(self)
+        header.setObjectName("kickSourceHeader")
+        header.setCursor(Qt.CursorShape.PointingHandCursor)
+        header.clicked.connect(self.toggle)
+        self._header = header
+        logo = QLabel(header)
+        logo.setObjectName("kickLogo")
+        logo.setPixmap(icon("kick.svg").pixmap(QSize(32, 32)))
+        logo.setFixedSize(32, 32)
+        title = _label("kickSourceTitle", "Kick", header)
+        self._subtitle = _label("kickSourceSubtitle", "", header)
+        self._subtitle.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        titles = QVBoxLayout()
+        titles.setSpacing(1)
+        titles.addWidget(title)
+        titles.addWidget(self._subtitle)
+        self._indicator = PulseDot(header, diameter=8, halo=4)
+        self._indicator.setObjectName("stateIndicator")
+        self._state_label = _label("stateLabel", ConnectionState.DISCONNECTED.label, header)
+        self._chevron = QLabel(header)
+        self._chevron.setObjectName("kickSourceChevron")
+        self._chevron.setFixedSize(16, 16)
+        header_layout = QHBoxLayout(header)
+        header_layout.setContentsMargins(16, 12, 14, 12)
+        header_layout.setSpacing(12)
+        header_layout.addWidget(logo)
+        header_layout.addLayout(titles, 1)
+        state_box = QHBoxLayout()
+        state_box.setSpacing(4)
+        state_box.addWidget(self._indicator)
+        state_box.addWidget(self._state_label)
+        header_layout.addLayout(state_box)
+        header_layout.addSpacing(4)
+        header_layout.addWidget(self._chevron)
+
+        # -- body ------------------------------------------------------------------------------
+        body = QFrame(self)
+        body.setObjectName("kickSourceBody")
+        self._body = body
+
+        username_label = _label("fieldLabel", "Kick username", body)
+        self._username = QLineEdit(body)
+        self._username.setObjectName("kickUsernameInput")
+        self._username.setPlaceholderText("Kick username")
+        self._username.setAccessibleName("Kick username")
+        self._username.setAccessibleDescription(
+            "The channel to watch: letters, digits, underscore and hyphen, up to 25 characters"
+        )
+        self._username.setMaxLength(64)  # long enough to say why it is too long
+        self._username.setClearButtonEnabled(True)
+        self._username.textChanged.connect(self._revalidate)
+        self._username.returnPressed.connect(self._on_return)
+        username_label.setBuddy(self._username)
+
+        self._button = QPushButton("Connect", body)
+        self._button.setObjectName("kickConnectButton")
+        self._button.setAccessibleName("Connect")
+        self._button.setCursor(Qt.CursorShape.PointingHandCursor)
+        self._button.setMinimumWidth(118)
+        self._button.setAutoDefault(False)
+        self._button.clicked.connect(self._on_button)
+
+        self._username_error = _label("kickUsernameError", "", body)
+        self._username_error.setWordWrap(True)
+        self._username_error.setAccessibleName("Username problem")
+        self._username_error.hide()
+
+        self._detail = _label("kickSourceDetail", "", body)
+        self._detail.setWordWrap(True)
+        self._detail.hide()
+
+        note = _label("kickAnonymousNote", _ANONYMOUS_NOTE, body)
+        note.setWordWrap(True)
+        note.setAccessibleName("About anonymous mode")
+
+        self._advanced_toggle = QToolButton(body)
+        self._advanced_toggle.setObjectName("kickAdvancedToggle")
+        self._advanced_toggle.setText("Advanced")
+        self._advanced_toggle.setCheckable(True)
+        self._advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self._advanced_toggle.setIcon(icon("chevron-right.svg"))
+        self._advanced_toggle.setIconSize(QSize(14, 14))
+        self._advanced_toggle.setAccessibleName("Advanced: channel ids")
+        self._advanced_toggle.setCursor(Qt.CursorShape.PointingHandCursor)
+        self._advanced_toggle.toggled.connect(self._on_advanced_toggled)
+
+        advanced = QFrame(body)
+        advanced.setObjectName("kickAdvancedSection")
+        self._advanced = advanced
+        advanced_note = _label("fieldHint", _ADVANCED_NOTE, advanced)
+        advanced_note.setWordWrap(True)
+        digits = QRegularExpression(rf"\d{{0,{_ID_MAX_DIGITS}}}")
+        self._chatroom_id = QLineEdit(advanced)
+        self._chatroom_id.setObjectName("kickChatroomIdInput")
+        self._chatroom_id.setPlaceholderText("e.g. 668")
+        self._chatroom_id.setAccessibleName("Chatroom id")
+        self._chatroom_id.setValidator(QRegularExpressionValidator(digits, self._chatroom_id))
+        self._channel_id = QLineEdit(advanced)
+        self._channel_id.setObjectName("kickChannelIdInput")
+        self._channel_id.setPlaceholderText("e.g. 668")
+        self._channel_id.setAccessibleName("Channel id")
+        self._channel_id.setValidator(QRegularExpressionValidator(digits, self._channel_id))
+        for field in (self._chatroom_id, self._channel_id):
+            field.textChanged.connect(self._revalidate)
+            field.returnPressed.connect(self._on_return)
+        chatroom_label = _label("fieldLabel", "Chatroom id", advanced)
+        chatroom_label.setBuddy(self._chatroom_id)
+        channel_label = _label("fieldLabel", "Channel id", advanced)
+        channel_label.setBuddy(self._channel_id)
+        self._ids_error = _label("kickIdsError", "", advanced)
+        self._ids_error.setWordWrap(True)
+        self._ids_error.hide()
+        ids = QGridLayout()
+        ids.setHorizontalSpacing(12)
+        ids.setVerticalSpacing(4)
+        ids.addWidget(chatroom_label, 0, 0)
+        ids.addWidget(channel_label, 0, 1)
+        ids.addWidget(self._chatroom_id, 1, 0)
+        ids.addWidget(self._channel_id, 1, 1)
+        advanced_layout = QVBoxLayout(advanced)
+        advanced_layout.setContentsMargins(14, 12, 14, 14)
+        advanced_layout.setSpacing(8)
+        advanced_layout.addWidget(advanced_note)
+        advanced_layout.addLayout(ids)
+        advanced_layout.addWidget(self._ids_error)
+        advanced.hide()
+
+        row = QHBoxLayout()
+        row.setSpacing(10)
+        row.addWidget(self._username, 1)
+        row.addWidget(self._button)
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(16, 14, 16, 16)
+        body_layout.setSpacing(6)
+        body_layout.addWidget(self._detail)
+        body_layout.addWidget(username_label)
+        body_layout.addLayout(row)
+        body_layout.addWidget(self._username_error)
+        body_layout.addSpacing(6)
+        body_layout.addWidget(note)
+        body_layout.addSpacing(2)
+        body_layout.addWidget(self._advanced_toggle, 0, Qt.AlignmentFlag.AlignLeft)
+        body_layout.addWidget(advanced)
+        body.hide()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(header)
+        layout.addWidget(body)
+
+        QWidget.setTabOrder(self, self._username)
+        QWidget.setTabOrder(self._username, self._button)
+        QWidget.setTabOrder(self._button, self._advanced_toggle)
+        QWidget.setTabOrder(self._advanced_toggle, self._chatroom_id)
+        QWidget.setTabOrder(self._chatroom_id, self._channel_id)
+
+        self._render_status()
+        self._revalidate()
+        self._render_expanded()
+
+    # -- expanding -----------------------------------------------------------------------------
+
+    def is_expanded(self) -> bool:
+        return self._expanded
+
+    def set_expanded(self, expanded: bool) -> None:
+        if expanded == self._expanded:
+            return
+        self._expanded = expanded
+        self._render_expanded()
+        self.expandedChanged.emit(expanded)
+
+    def toggle(self) -> None:
+        self.set_expanded(not self._expanded)
+
+    def _render_expanded(self) -> None:
+        self._body.setVisible(self._expanded)
+        self._chevron.setPixmap(
+            icon("chevron-up.svg" if self._expanded else "chevron-down.svg").pixmap(QSize(16, 16))
+        )
+        verb = "collapse" if self._expanded else "expand"
+        self.setAccessibleDescription(
+            f"{self._status.state.label}. Press Enter or Space to {verb}."
+        )
+        self._header.setToolTip(f"Click to {verb}")
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        # Keys ignored by a child (QLineEdit ignores Return) bubble up here: only keys aimed at
+        # the card itself toggle it.
+        if self.hasFocus() and event.key() in (
+            Qt.Key.Key_Return,
+            Qt.Key.Key_Enter,
+            Qt.Key.Key_Space,
+        ):
+            self.toggle()
+            if self._expanded:
+                self._username.setFocus(Qt.FocusReason.OtherFocusReason)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        keyboard = event.reason() in (
+            Qt.FocusReason.TabFocusReason,
+            Qt.FocusReason.BacktabFocusReason,
+            Qt.FocusReason.ShortcutFocusReason,
+        )
+        self._set_keyboard_focus(keyboard)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self._set_keyboard_focus(False)
+
+    def _set_keyboard_focus(self, on: bool) -> None:
+        """Like CSS :focus-visible: the ring shows when Tab brought focus here."""
+        if bool(self.property("keyboardFocus")) != on:
+            self.setProperty("keyboardFocus", on)
+            style = self.style()
+            style.unpolish(self)
+            style.polish(self)
+            self.update()
+
+    # -- what the user typed -------------------------------------------------------------------
+
+    @property
+    def username(self) -> str:
+        return self._username.text()
+
+    def set_username(self, text: str) -> None:
+        self._username.setText(text)
+
+    def set_manual_ids(self, chatroom: int | str | None, channel: int | str | None) -> None:
+        self._chatroom_id.setText("" if chatroom is None else str(chatroom))
+        self._channel_id.setText("" if channel is None else str(channel))
+        if chatroom is not None or channel is not None:
+            self._advanced_toggle.setChecked(True)
+
+    def manual_ids(self) -> tuple[int | None, int | None]:
+        chatroom, channel, _ = parse_manual_ids(self._chatroom_id.text(), self._channel_id.text())
+        return chatroom, channel
+
+    def _on_advanced_toggled(self, checked: bool) -> None:
+        self._advanced.setVisible(checked)
+        self._advanced_toggle.setIcon(icon("chevron-down.svg" if checked else "chevron-right.svg"))
+
+    def _set_invalid(self, field: QLineEdit, invalid: bool) -> None:
+        if bool(field.property("invalid")) != invalid:
+            field.setProperty("invalid", invalid)
+            repolish(field)
+
+    def _revalidate(self) -> None:
+        text = self._username.text()
+        error = slug_error(text)
+        shown = error if text.strip() else None  # an empty field is not an error, yet
+        self._username_error.setText(shown or "")
+        self._username_error.setVisible(shown is not None)
+        self._set_invalid(self._username, shown is not None)
+
+        _, _, ids_error = parse_manual_ids(self._chatroom_id.text(), self._channel_id.text())
+        self._ids_error.setText(ids_error or "")
+        self._ids_error.setVisible(ids_error is not None)
+        chatroom_blank = not self._chatroom_id.text().strip()
+        channel_blank = not self._channel_id.text().strip()
+        self._set_invalid(self._chatroom_id, ids_error is not None and chatroom_blank)
+        self._set_invalid(self._channel_id, ids_error is not None and channel_blank)
+        if ids_error is not None and not self._advanced_toggle.isChecked():
+            self._advanced_toggle.setChecked(True)
+        self._render_button()
+
+    def _request(self) -> tuple[str, int | None, int | None] | None:
+        """What Connect would ask for, or None while the form is not valid."""
+        try:
+            slug = validate_slug(self._username.text())
+        except InvalidSlugError:
+            return None
+        chatroom, channel, error = parse_manual_ids(
+            self._chatroom_id.text(), self._channel_id.text()
+        )
+        if error is not None:
+            return None
+        return slug, chatroom, channel
+
+    # -- the button ----------------------------------------------------------------------------
+
+    def _active(self) -> bool:
+        return self._status.state in _ACTIVE_STATES
+
+    def _render_button(self) -> None:
+        active = self._active()
+        text = "Disconnect" if active else "Connect"
+        self._button.setText(text)
+        self._button.setAccessibleName(text)
+        variant = "secondary" if active else "primary"
+        if self._button.property("variant") != variant:
+            self._button.setProperty("variant", variant)
+            repolish(self._button)
+        if active:
+            self._button.setEnabled(True)
+            self._button.setToolTip(f"Stop watching {self._status.channel or 'the channel'}")
+        else:
+            request = self._request()
+            self._button.setEnabled(request is not None)
+            self._button.setToolTip(
+                f"Watch kick.com/{request[0]}" if request else "Enter a valid Kick username"
+            )
+
+    def _on_button(self) -> None:
+        if self._active():
+            self.disconnectRequested.emit()
+        else:
+            self._emit_connect()
+
+    def _on_return(self) -> None:
+        """Enter in a field = Connect; while connected to another channel it switches."""
+        request = self._request()
+        if request is None:
+            return
+        if self._active() and request[0] == self._status.slug.lower():
+            return  # already watching (or reaching) that channel
+        self._emit_connect()
+
+    def _emit_connect(self) -> None:
+        request = self._request()
+        if request is not None:
+            self.connectRequested.emit(*request)
+
+    # -- what the service tells us -------------------------------------------------------------
+
+    def set_status(self, status: Status) -> None:
+        old = self._status.state
+        self._status = status
+        if status.state is not old or self.property("state") != status.state.value:
+            self.setProperty("state", status.state.value)
+            repolish(self)
+        self._render_status()
+        self._render_button()
+
+    def _render_status(self) -> None:
+        status = self._status
+        state = status.state
+        self._state_label.setText(state.label)
+        self._indicator.set_pulsing(state in PULSING_STATES)
+        channel = status.channel
+        if state is ConnectionState.DISCONNECTED:
+            subtitle = "Not connected" if not channel else f"kick.com/{status.slug}"
+        else:
+            subtitle = f"kick.com/{status.slug}" if status.slug else channel
+        self._subtitle.setText(subtitle)
+        if state in (ConnectionState.RECONNECTING, ConnectionState.ERROR) and status.reason:
+            self._detail.setText(" ".join(status.reason.split()))
+            self._detail.show()
+        else:
+            self._detail.clear()
+            self._detail.hide()
+        self._render_expanded()
+
+
+class SourcesPanel(QWidget):
+    """The Sources page: a title and one card per source (Kick today)."""
+
+    connectRequested = Signal(str, object, object)  # slug, chatroom id | None, channel id | None
+    disconnectRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sourcesPanel")
+        title = _label("pageTitle", "Sources", self)
+        subtitle = _label(
+            "pageSubtitle", "Choose the channel VMSC listens to. It reconnects on its own.", self
+        )
+        subtitle.setWordWrap(True)
+        self.kick_card = KickSourceCard(self)
+        self.setFocusProxy(self.kick_card)
+        self.kick_card.connectRequested.connect(self.connectRequested)
+        self.kick_card.disconnectRequested.connect(self.disconnectRequested)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(28, 24, 28, 24)
+        layout.setSpacing(4)
+        layout.addWidget(title)
+        layout.addWidget(subtitle)
+        layout.addSpacing(16)
+        layout.addWidget(self.kick_card)
+        layout.addStretch(1)
+
+    def set_status(self, status: Status) -> None:
+        self.kick_card.set_status(status)
+
+    def set_username(self, text: str) -> None:
+        self.kick_card.set_username(text)
+
+    def set_manual_ids(self, chatroom: int | str | None, channel: int | str | None) -> None:
+        self.kick_card.set_manual_ids(chatroom, channel)

@@ -1,0 +1,109 @@
+"""StreamEvent's JSON form (design.md §2): round trip, field order, and what from_json rejects."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import pytest
+
+from app.core.events import SOURCE_KICK, EventFormatError, EventType, StreamEvent
+
+CHAT = StreamEvent(
+    id="2f7a1c9e-5b3d-4e8a-9c41-7d2e8b6f0a13",
+    type=EventType.CHAT,
+    channel="nightowlgg",
+    username="pixel_mage",
+    timestamp="2026-03-14T19:42:07+00:00",
+    data={
+        "message": 'naïve 🎉 "quoted" \\ [emote:37226:KEKW]',
+        "emotes": [{"id": "37226", "name": "KEKW"}],
+        "chatId": "2f7a1c9e-5b3d-4e8a-9c41-7d2e8b6f0a13",
+        "senderIdentity": {
+            "color": "#75FD46",
+            "badges": [{"type": "subscriber", "text": "Subscriber", "count": 7}],
+        },
+        "replyTo": None,
+    },
+)
+
+
+def valid_dict(**changes: Any) -> dict[str, Any]:
+    return {**CHAT.to_dict(), **changes}
+
+
+def test_round_trip() -> None:
+    assert StreamEvent.from_json(CHAT.to_json()) == CHAT
+
+
+def test_round_trip_from_bytes() -> None:
+    assert StreamEvent.from_json(CHAT.to_json().encode()) == CHAT
+
+
+@pytest.mark.parametrize("event_type", list(EventType))
+def test_round_trip_every_type(event_type: EventType) -> None:
+    event = dataclasses.replace(CHAT, type=event_type, data={"n": 1, "nested": {"x": [1, None]}})
+    assert StreamEvent.from_json(event.to_json()) == event
+
+
+def test_field_order_and_values() -> None:
+    obj = json.loads(CHAT.to_json())
+    assert list(obj) == ["id", "source", "type", "channel", "username", "timestamp", "data"]
+    assert obj["source"] == SOURCE_KICK == "kick"
+    assert obj["type"] == "chat"
+    assert obj["data"] == CHAT.data
+
+
+def test_json_is_one_line_utf8() -> None:
+    text = CHAT.to_json()
+    assert "\n" not in text
+    assert "🎉" in text  # not escaped: JSONL stays readable
+
+
+def test_type_names_are_the_design_names() -> None:
+    assert [t.value for t in EventType] == [
+        "chat", "follow", "subscribe", "gift_sub", "live_start", "live_end",
+        "message_deleted", "ban", "unban", "host", "kicks", "reward",
+    ]  # fmt: skip
+
+
+def test_frozen() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        CHAT.username = "someone_else"  # type: ignore[misc]
+
+
+def test_to_dict_copies_data() -> None:
+    copy = CHAT.to_dict()
+    copy["data"]["message"] = "changed"
+    assert CHAT.data["message"] != "changed"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("{nope", "not JSON"),
+        ("", "not JSON"),
+        ("[1]", "expected a JSON object, got list"),
+        ("null", "expected a JSON object, got NoneType"),
+        (
+            json.dumps({"id": "x"}),
+            "missing field(s): source, type, channel, username, timestamp, data",
+        ),
+        (json.dumps(valid_dict(id=5)), "field 'id' must be a string"),
+        (json.dumps(valid_dict(username=None)), "field 'username' must be a string"),
+        (json.dumps(valid_dict(channel=["x"])), "field 'channel' must be a string"),
+        (json.dumps(valid_dict(type="raid")), "unknown event type 'raid'"),
+        (json.dumps(valid_dict(type=None)), "unknown event type None"),
+        (json.dumps(valid_dict(data=[])), "field 'data' must be an object"),
+        (json.dumps(valid_dict(timestamp="yesterday")), "timestamp 'yesterday' is not ISO 8601"),
+    ],
+)
+def test_from_json_errors(text: str, problem: str) -> None:
+    with pytest.raises(EventFormatError) as info:
+        StreamEvent.from_json(text)
+    assert problem in str(info.value)
+
+
+def test_event_format_error_is_a_value_error() -> None:
+    assert issubclass(EventFormatError, ValueError)
