@@ -13,10 +13,10 @@ without an id get a digest of event name + data (`normalize.event_digest`), and 
 nothing unique: the same user redeeming the same reward with the same input twice produces two
 identical payloads, indistinguishable from a duplicate delivery. Trade-off: a key counts as a
 duplicate only if it was first seen less than `window_seconds` ago (duplicates arrive within
-milliseconds of each other) *and* is among the last `max_keys` keys (bounded memory). So two
-identical-looking actions further apart than the window are both kept; two within it are merged.
-A batch replay (the CLI) runs faster than real time, so there only the `max_keys` bound
-separates them.
+milliseconds of each other; Pusher never replays later) *and* is still remembered (bounded memory:
+the last 2,048 to 4,096 keys). So two identical-looking actions further apart than the window are
+both kept; two within it are merged. A batch replay (the CLI) runs faster than real time, so there
+only the memory bound separates them.
 """
 
 from __future__ import annotations

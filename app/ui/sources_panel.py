@@ -167,6 +167,8 @@ class KickSourceCard(QFrame):
         )
         self._username.setMaxLength(64)  # long enough to say why it is too long
         self._username.setClearButtonEnabled(True)
+        for clear in self._username.findChildren(QToolButton):
+            clear.setAccessibleName("Clear the username")
         self._username.textChanged.connect(self._revalidate)
         self._username.returnPressed.connect(self._on_return)
         username_label.setBuddy(self._username)

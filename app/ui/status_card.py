@@ -90,12 +90,15 @@ class PulseDot(QWidget):
 
     pulsingChanged = Signal(bool)
 
+    # Class-level defaults: the style sheet may set `color` while QWidget.__init__ still runs
+    # (a child polished by an already styled parent), before __init__'s own lines.
+    _color = QColor("#8a8f98")
+    _pulsing = False
+    _phase = 0.0
+
     def __init__(self, parent: QWidget | None = None, *, diameter: int = 10, halo: int = 5) -> None:
         super().__init__(parent)
         self._diameter = diameter
-        self._color = QColor("#8a8f98")
-        self._pulsing = False
-        self._phase = 0.0
         side = diameter + 2 * halo
         self.setFixedSize(side, side)
         self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)

@@ -1,0 +1,63 @@
+"""Widget tests (pytest-qt, QT_QPA_PLATFORM=offscreen). Helpers shared by the test modules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QApplication, QWidget
+
+from app.core.events import EventType, StreamEvent
+from app.ui.theme import load_theme
+
+
+@contextmanager
+def themed(app: QApplication) -> Iterator[None]:
+    """The app's theme, loaded the way the app loads it, and put back afterwards."""
+    style = app.style().name()
+    palette = app.palette()
+    sheet = app.styleSheet()
+    load_theme(app)
+    try:
+        yield
+    finally:
+        app.setStyleSheet(sheet)
+        app.setPalette(palette)
+        app.setStyle(style)
+
+
+def center_color(widget: QWidget) -> QColor:
+    """The colour actually rendered at the middle of `widget`."""
+    image = widget.grab().toImage()
+    return image.pixelColor(image.width() // 2, image.height() // 2)
+
+
+_counter = 0
+
+
+def make_event(
+    kind: EventType = EventType.CHAT,
+    username: str = "pixel_mage",
+    *,
+    ident: str | None = None,
+    timestamp: str = "2026-03-14T19:42:07+00:00",
+    **data: Any,
+) -> StreamEvent:
+    global _counter
+    _counter += 1
+    if kind is EventType.CHAT:
+        data.setdefault("message", "hello")
+        data.setdefault("emotes", [])
+        data.setdefault("chatId", ident or f"chat-{_counter}")
+        data.setdefault("senderIdentity", {"color": "#75FD46", "badges": []})
+        data.setdefault("replyTo", None)
+    return StreamEvent(
+        id=ident or f"ev-{_counter}",
+        type=kind,
+        channel="nightowlgg",
+        username=username,
+        timestamp=timestamp,
+        data=data,
+    )
