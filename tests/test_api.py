@@ -372,7 +372,7 @@ async def test_arguments_beat_env(make_api: MakeApi, monkeypatch: pytest.MonkeyP
 
 async def test_own_client_verifies_tls_and_is_closed() -> None:
     async with KickApi() as api:
-        client = api._client
+        client = api.client  # made on first use
         assert client.timeout == httpx.Timeout(C.REQUEST_TIMEOUT)
         pool = client._transport._pool  # type: ignore[attr-defined]
         assert pool._ssl_context.verify_mode == ssl.CERT_REQUIRED

@@ -286,15 +286,24 @@ class KickApi:
         self._pusher_url = (pusher_url or env.get(C.ENV_KICK_PUSHER_URL, "")).strip()
         self._headers = {"User-Agent": C.USER_AGENT, "Accept": "application/json"}
         self._owns_client = client is None
-        if client is None:
-            client = httpx.AsyncClient(  # TLS verification stays on: never verify=False
-                timeout=C.REQUEST_TIMEOUT if timeout is None else timeout, follow_redirects=True
-            )
         self._client = client
-        self._timeout = client.timeout if timeout is None else httpx.Timeout(timeout)
+        if timeout is not None:
+            self._timeout = httpx.Timeout(timeout)
+        else:
+            self._timeout = client.timeout if client else httpx.Timeout(C.REQUEST_TIMEOUT)
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        # Made on first use: its TLS context and connection pool cost about 50 ms, which would
+        # otherwise delay the window's first paint.
+        if self._client is None:
+            self._client = httpx.AsyncClient(  # TLS verification stays on: never verify=False
+                timeout=self._timeout, follow_redirects=True
+            )
+        return self._client
 
     async def aclose(self) -> None:
-        if self._owns_client:
+        if self._owns_client and self._client is not None:
             await self._client.aclose()
 
     async def __aenter__(self) -> Self:
@@ -325,7 +334,7 @@ class KickApi:
     async def _lookup_once(self, slug: str) -> ChannelInfo | None:
         url = f"{self._api_url}/api/v2/channels/{slug}"
         try:
-            response = await self._client.get(url, headers=self._headers, timeout=self._timeout)
+            response = await self.client.get(url, headers=self._headers, timeout=self._timeout)
         except httpx.TimeoutException as exc:
             raise NetworkError(type(exc).__name__, timeout=True) from exc
         except httpx.HTTPError as exc:
@@ -355,7 +364,7 @@ class KickApi:
             "capabilities": {"accepted_providers": [{"provider": "pusher"}]},
         }
         try:
-            response = await self._client.post(
+            response = await self.client.post(
                 url, json=body, headers=self._headers, timeout=self._timeout
             )
             if response.status_code != 200:

@@ -92,7 +92,7 @@ class PulseDot(QWidget):
 
     # Class-level defaults: the style sheet may set `color` while QWidget.__init__ still runs
     # (a child polished by an already styled parent), before __init__'s own lines.
-    _color = QColor("#8a8f98")
+    _color = QColor("#7d838c")  # neutral until the QSS says which state it shows
     _pulsing = False
     _phase = 0.0
 

@@ -1,0 +1,71 @@
+"""Start-up: process start to first painted window, and idle RSS, next to a bare PySide6 window
+with one label measured in the same run (alternating, medians).
+
+    python tests/bench/bench_startup.py [--short]
+
+Targets: time ratio app/bare <= 1.5; idle RSS within 40 MB of the bare window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def run(kind: str) -> tuple[float, float]:
+    env = dict(os.environ)
+    env.setdefault("QT_QPA_PLATFORM", "offscreen")
+    env["VMSC_CONFIG_DIR"] = tempfile.mkdtemp(prefix="vmsc-startup-")
+    start = time.monotonic_ns()
+    out = subprocess.run(
+        [sys.executable, str(HERE / "startup_probe.py"), kind],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    fields = dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
+    return (int(fields["painted"]) - start) / 1e6, float(fields["rss"])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--short", action="store_true")
+    args = parser.parse_args()
+    rounds = 3 if args.short else 7
+    results: dict[str, list[tuple[float, float]]] = {"bare": [], "app": []}
+    run("bare")  # warm the page cache for both
+    run("app")
+    for _ in range(rounds):
+        for kind in ("bare", "app"):
+            results[kind].append(run(kind))
+    med = {
+        k: (statistics.median(t for t, _ in v), statistics.median(r for _, r in v))
+        for k, v in results.items()
+    }
+    ratio = med["app"][0] / med["bare"][0]
+    rss_delta = med["app"][1] - med["bare"][1]
+    platform = os.environ.get("QT_QPA_PLATFORM", "offscreen")
+    print(f"platform {platform}, {rounds} rounds, medians")
+    for kind in ("bare", "app"):
+        times = ", ".join(f"{t:.0f}" for t, _ in results[kind])
+        print(
+            f"{kind:>4}: first paint {med[kind][0]:.0f} ms (runs {times}), idle RSS {med[kind][1]:.0f} MB"
+        )
+    print(
+        f"startup_rss: {rss_delta:+.0f} MB over bare (target 40) {'ok' if rss_delta <= 40 else 'MISS'}"
+    )
+    print(f"startup: {ratio:.2f}x bare (target 1.5) {'ok' if ratio <= 1.5 else 'MISS'}")
+    return 0 if ratio <= 1.5 and rss_delta <= 40 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""Child process for bench_startup.py: start a window, report when it first painted, then idle.
+
+    python startup_probe.py bare|app
+
+Prints `painted <monotonic ns>` at the first paint of a top-level window, then after the idle
+period `rss <MB>`, and exits.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+IDLE_SECONDS = 3.0
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def watch_first_paint() -> None:
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication, QWidget
+
+    class FirstPaint(QObject):
+        def __init__(self) -> None:
+            super().__init__()
+            self.done = False
+
+        def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+            if (
+                not self.done
+                and event.type() == QEvent.Type.Paint
+                and isinstance(obj, QWidget)
+                and obj.isWindow()
+            ):
+                self.done = True
+                print(f"painted {time.monotonic_ns()}", flush=True)
+                QTimer.singleShot(int(IDLE_SECONDS * 1000), report_and_exit)
+            return False
+
+    def report_and_exit() -> None:
+        print(f"rss {rss_mb():.1f}", flush=True)
+        os._exit(0)
+
+    app = QApplication.instance()
+    assert app is not None
+    probe = FirstPaint()
+    app.installEventFilter(probe)
+    app._vmsc_probe = probe  # type: ignore[attr-defined]  # keep it alive
+
+
+def bare() -> None:
+    from PySide6.QtWidgets import QApplication, QLabel
+
+    app = QApplication(sys.argv[:1])
+    watch_first_paint()
+    label = QLabel("VMSC")
+    label.resize(1100, 720)
+    label.show()
+    app.exec()
+
+
+def vmsc() -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from app import application
+
+    app = QApplication(sys.argv[:1])
+    QTimer.singleShot(0, watch_first_paint)
+    application.main(["--no-auto-connect"])
+    del app
+
+
+if __name__ == "__main__":
+    {"bare": bare, "app": vmsc}[sys.argv[1]]()
