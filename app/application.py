@@ -11,7 +11,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 
-import qasync
+import qasync  # type: ignore[import-untyped]  # ships no type information
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImageReader
 from PySide6.QtWidgets import QApplication
@@ -152,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             vmsc = VmscApp()
             vmsc.start(auto_connect=not (args.smoke_test or args.no_auto_connect))
             if args.smoke_test:
-                return loop.run_until_complete(_smoke_test(qapp, vmsc))
+                return int(loop.run_until_complete(_smoke_test(qapp, vmsc)))
             _install_quit_signals(vmsc)
             loop.run_until_complete(vmsc.closed)
             return 0
