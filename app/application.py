@@ -11,7 +11,6 @@ import sys
 import tempfile
 from collections.abc import Sequence
 
-import qasync  # type: ignore[import-untyped]  # ships no type information
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImageReader
 from PySide6.QtWidgets import QApplication
@@ -19,10 +18,7 @@ from PySide6.QtWidgets import QApplication
 from app import APP_NAME, __version__
 from app.core.supervisor import Status
 from app.id_cache import SettingsIdCache
-from app.kick.api import KickApi
-from app.kick.session import build_supervisor
 from app.logs import log_dir, setup_logging
-from app.services.connection import ConnectionService
 from app.settings import CONFIG_DIR_ENV, SettingsStore
 from app.ui.main_window import MainWindow
 from app.ui.theme import icon, load_theme
@@ -34,11 +30,21 @@ class VmscApp:
     """The running app: one settings holder, one Kick API client, one connection service, one
     window. Tests build it on a qasync loop to drive the real thing."""
 
-    def __init__(self, store: SettingsStore | None = None, api: KickApi | None = None) -> None:
-        self.settings = SettingsIdCache(store or SettingsStore())
-        self.api = api or KickApi()
+    def __init__(
+        self,
+        settings: SettingsIdCache | None = None,
+        window: MainWindow | None = None,
+    ) -> None:
+        # The network stack (httpx, websockets, the pipeline) is imported here, not at the top:
+        # `main` paints the window first and loads this while the user already sees it.
+        from app.kick.api import KickApi
+        from app.kick.session import build_supervisor
+        from app.services.connection import ConnectionService
+
+        self.settings = settings or SettingsIdCache(SettingsStore())
+        self.api = KickApi()
         self.service = ConnectionService(build_supervisor(self.api, self.settings), self.settings)
-        self.window = MainWindow(log_dir())
+        self.window = window or MainWindow(log_dir())
         self.closed: asyncio.Future[None] = asyncio.get_event_loop().create_future()
         self._closing = False
         self._close_task: asyncio.Future[None] | None = None
@@ -145,11 +151,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_theme(qapp)
     log.info("%s %s starting; log file %s", APP_NAME, __version__, log_file)
 
+    # First paint before the event loop and the network stack load (start-up time).
+    settings = SettingsIdCache(SettingsStore())
+    window = MainWindow(log_dir())
+    window.restore_geometry_text(settings.settings.window_geometry)
+    window.show()
+    qapp.processEvents()
+
+    import qasync  # type: ignore[import-untyped]  # ships no type information
+
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
     try:
         with loop:
-            vmsc = VmscApp()
+            vmsc = VmscApp(settings, window)
             vmsc.start(auto_connect=not (args.smoke_test or args.no_auto_connect))
             if args.smoke_test:
                 return int(loop.run_until_complete(_smoke_test(qapp, vmsc)))

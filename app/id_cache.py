@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from app.kick.session import CachedIds
+from app.kick.ids import CachedIds
 from app.settings import Settings, SettingsStore
 
 
 class SettingsIdCache:
-    """Implements `app.kick.session.IdCache` over the settings store; holds the settings in
+    """Implements `app.kick.ids.IdCache` over the settings store; holds the settings in
     memory so the GUI's other changes (geometry, auto-connect) and the ids share one writer."""
 
     def __init__(self, store: SettingsStore, settings: Settings | None = None) -> None:

@@ -16,7 +16,8 @@ from app.core.events import StreamEvent
 from app.core.state import ConnectionState
 from app.core.supervisor import ConnectRequest, Status
 from app.kick.api import KickApi
-from app.kick.session import CachedIds, MemoryIdCache, build_supervisor
+from app.kick.ids import CachedIds, MemoryIdCache
+from app.kick.session import build_supervisor
 from app.settings import SettingsStore
 
 EXIT_OK = 0

@@ -22,14 +22,13 @@ from app.kick.api import (
     ChannelInfo,
     ChannelNotFound,
     CloudflareBlocked,
-    InvalidSlugError,
     KickApi,
     KickServerError,
     LookupFailed,
     NetworkError,
     PusherEndpoint,
-    validate_slug,
 )
+from app.kick.slug import InvalidSlugError, validate_slug
 
 Handler = Callable[[httpx.Request], httpx.Response]
 Reply = httpx.Response | Exception

@@ -4,49 +4,22 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
 
 from app.core.backoff import Backoff
 from app.core.supervisor import ChannelTarget, ConnectRequest, ResolveError, Supervisor
 from app.kick.api import (
     ChannelInfo,
     CloudflareBlocked,
-    InvalidSlugError,
     KickApi,
     LookupFailed,
     PusherEndpoint,
-    validate_slug,
 )
+from app.kick.ids import CachedIds, IdCache, MemoryIdCache
 from app.kick.normalize import Normalizer
+from app.kick.slug import InvalidSlugError, validate_slug
 from app.kick.transport import DEFAULT_TIMEOUTS, PusherConnector, Timeouts
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class CachedIds:
-    chatroom_id: int
-    channel_id: int
-    display_name: str = ""
-
-
-class IdCache(Protocol):
-    """Where a channel's ids are remembered between connections and launches."""
-
-    def get(self, slug: str) -> CachedIds | None: ...
-    def put(self, slug: str, ids: CachedIds) -> None: ...
-
-
-class MemoryIdCache:
-    def __init__(self) -> None:
-        self._ids: dict[str, CachedIds] = {}
-
-    def get(self, slug: str) -> CachedIds | None:
-        return self._ids.get(slug)
-
-    def put(self, slug: str, ids: CachedIds) -> None:
-        self._ids[slug] = ids
 
 
 def _target(info: ChannelInfo) -> ChannelTarget:

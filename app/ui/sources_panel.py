@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.core.state import ConnectionState
 from app.core.supervisor import Status
-from app.kick.api import InvalidSlugError, validate_slug
+from app.kick.slug import InvalidSlugError, validate_slug
 from app.ui.status_card import PULSING_STATES, PulseDot
 from app.ui.theme import icon, repolish
 

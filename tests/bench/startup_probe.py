@@ -64,13 +64,12 @@ def bare() -> None:
 
 
 def vmsc() -> None:
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    app = QApplication(sys.argv[:1])
+    watch_first_paint()
     from app import application
 
-    app = QApplication(sys.argv[:1])
-    QTimer.singleShot(0, watch_first_paint)
     application.main(["--no-auto-connect"])
     del app
 
