@@ -12,6 +12,7 @@ the bundle takes from the system: those, and only those, become the .deb's Depen
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import platform
 import re
@@ -72,34 +73,42 @@ def size_of(path: Path) -> int:
 
 
 def report(path: Path, started: float) -> None:
-    print(f"{path.relative_to(ROOT)}: {size_of(path) / 1e6:.1f} MB ({time.monotonic() - started:.0f} s)")
+    elapsed = time.monotonic() - started
+    megabytes = size_of(path) / 1e6
+    print(f"{path.relative_to(ROOT)}: {megabytes:.1f} MB (at {elapsed:.0f} s)", flush=True)
 
 
-def system_libraries(bundle: Path) -> dict[str, bool]:
-    """Sonames the bundle's binaries resolve outside it (True) or not at all (False), per ldd with
-    the bundle's _internal first on the library path, as the bootloader runs them."""
+def system_libraries(bundle: Path) -> set[str]:
+    """Sonames the bundle's binaries resolve outside it or not at all, per ldd as they run: the
+    bootloader with the system's library path, everything else with _internal first."""
     internal = bundle / "_internal"
     env = {**os.environ, "LD_LIBRARY_PATH": str(internal)}
-    outside: dict[str, bool] = {}
+    outside: set[str] = set()
     for binary in [bundle / "VMSC", *internal.rglob("*.so*")]:
         if binary.is_symlink() or not binary.is_file():
             continue
-        ldd = subprocess.run(["ldd", str(binary)], capture_output=True, text=True, env=env)
-        for soname, target in re.findall(r"^\s*(\S+) => (.+?)(?: \(0x\w+\))?$", ldd.stdout, re.M):
-            if not target.startswith(str(internal)):
-                outside[soname] = outside.get(soname, False) or target != "not found"
+        ldd = subprocess.run(
+            ["ldd", str(binary)], capture_output=True, text=True,
+            env=env if binary.parent != bundle else None,
+        )  # fmt: skip
+        for soname, target in re.findall(r"^\s*(\S+) => (\S+)", ldd.stdout, re.M):
+            if not target.startswith(str(internal)):  # a system path, or "not found"
+                outside.add(soname)
     return outside
 
 
 def package_relations(bundle: Path) -> tuple[list[str], list[str]]:
     """The .deb's Depends and Recommends, from what the bundle needs of the system."""
     libs = system_libraries(bundle)
-    unknown = sorted(set(libs) - set(DEPENDS) - set(RECOMMENDS))
+    unknown = sorted(libs - set(DEPENDS) - set(RECOMMENDS))
     if unknown:
-        raise SystemExit(f"build.py: the bundle needs {unknown} from the system; see DEPENDS")
+        raise SystemExit(
+            f"build.py: the bundle needs {unknown} from the system: install them on the build "
+            "machine (PyInstaller then bundles them) or add them to DEPENDS in packaging/build.py"
+        )
     glibc = platform.libc_ver()[1]  # bundled libraries come from this machine: need its glibc
-    depends = {DEPENDS[lib] for lib in libs if lib in DEPENDS} | set(ALWAYS_DEPENDS)
-    depends = [f"libc6 (>= {glibc})" if dep == "libc6" else dep for dep in sorted(depends)]
+    packages = {DEPENDS[lib] for lib in libs if lib in DEPENDS} | set(ALWAYS_DEPENDS)
+    depends = [f"libc6 (>= {glibc})" if dep == "libc6" else dep for dep in sorted(packages)]
     return depends, sorted({RECOMMENDS[lib] for lib in libs if lib in RECOMMENDS})
 
 
@@ -126,10 +135,12 @@ def make_deb(version: str, arch: str, depends: list[str], recommends: list[str])
     shutil.copytree(ICONS / "hicolor", root / "usr" / "share" / "icons" / "hicolor")
     installed_kb = size_of(root) // 1024
     (root / "DEBIAN").mkdir()
+    relations = f"Depends: {', '.join(depends)}\n"
+    if recommends:
+        relations += f"Recommends: {', '.join(recommends)}\n"
     (root / "DEBIAN" / "control").write_text(
         f"Package: vmsc\nVersion: {version}\nArchitecture: {arch}\nMaintainer: {MAINTAINER}\n"
-        f"Installed-Size: {installed_kb}\nDepends: {', '.join(depends)}\n"
-        f"Recommends: {', '.join(recommends)}\nSection: net\nPriority: optional\n"
+        f"Installed-Size: {installed_kb}\n{relations}Section: net\nPriority: optional\n"
         "Description: VMSC for Kick: watch a Kick channel's public events live\n"
         " A desktop app that connects to one Kick channel and shows its connection\n"
         " state, live status, event count and events as they happen.\n",
@@ -155,6 +166,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--bundle-only", action="store_true", help="skip the .tar.gz and .deb")
     args = parser.parse_args(argv)
+    if importlib.util.find_spec("PyInstaller") is None:
+        raise SystemExit(
+            f"build.py: {sys.executable} has no PyInstaller: pip install -e '.[package]'"
+        )
     sys.path.insert(0, str(ROOT))
     from app import __version__
 
@@ -165,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     arch = platform.machine()
     depends, recommends = package_relations(BUNDLE)
-    print(f"system libraries: Depends: {', '.join(depends)}; Recommends: {', '.join(recommends)}")
+    print(f"from the system: Depends: {', '.join(depends)}", flush=True)
+    print(f"from the system: Recommends: {', '.join(recommends)}", flush=True)
     report(make_tarball(__version__, arch), started)
     if shutil.which("dpkg-deb") is None:
         print("dpkg-deb not found: no .deb")

@@ -53,7 +53,7 @@ def render_pngs(svg: Path, sizes: set[int]) -> dict[int, bytes]:
         data = QByteArray()
         buffer = QBuffer(data)
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        image.save(buffer, "PNG")
+        image.save(buffer, "PNG")  # type: ignore[call-overload]  # the stub wants bytes, Qt str
         pngs[size] = bytes(data.data())
     return pngs
 

@@ -2,7 +2,7 @@
 
 Used instead of the built-in hook (hooks in the spec's `hookspath` take precedence). Plugins are
 dropped here, before PyInstaller scans what they link to, so the system libraries only they
-need (libgtk-3's cairo/pango for the gtk3 theme, libjpeg, libtiff, ...) stay out too.
+need (cairo, pango, harfbuzz, gio for the gtk3 theme; libjpeg for the jpeg plugin) stay out too.
 """
 
 from pathlib import PurePath
