@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import os
 from collections.abc import Callable
 
@@ -23,30 +22,13 @@ from app.core.supervisor import (
 )
 from app.kick.normalize import Normalizer
 from app.kick.transport import PusherConnector, Timeouts, classify_ending
+from tests.kick_payloads import CHAT_CHANNEL, chat_data
 from tests.pusher_server import PusherConn, ScriptedPusherServer
 
 S = ConnectionState
 TARGET = ChannelTarget(
     "nightowlgg", chatroom_id=5079311, channel_id=5120934, display_name="NightOwlGG"
 )
-CHAT_CHANNEL = "chatrooms.5079311.v2"
-
-
-def chat_data(n: int, content: str = "hello [emote:37226:KEKW]") -> str:
-    return json.dumps(
-        {
-            "id": f"msg-{n}",
-            "chatroom_id": 5079311,
-            "content": content,
-            "type": "message",
-            "created_at": "2026-03-14T19:42:07+00:00",
-            "sender": {
-                "id": 1,
-                "username": "pixel_mage",
-                "identity": {"color": "#75FD46", "badges": []},
-            },
-        }
-    )
 
 
 async def send_chat(conn: PusherConn, n: int, content: str = "hello [emote:37226:KEKW]") -> None:

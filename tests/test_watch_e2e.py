@@ -11,29 +11,12 @@ import pytest
 
 from tests.e2e_fixtures import soketi_fixture  # noqa: F401
 from tests.fake_kick_api import FakeKickApi
+from tests.kick_payloads import CHANNEL_ID, CHATROOM_ID, chat_data
 from tests.soketi import SoketiServer
 from tests.watch_process import WatchProcess, app_env
 
-CHATROOM, CHANNEL = 5079311, 5120934
-
-
-def chat(n: int, text: str = "gg [emote:37226:KEKW]") -> str:
-    """Compact JSON data, as Kick sends it (the SDK would re-encode a dict)."""
-    return json.dumps(
-        {
-            "id": f"msg-{n}",
-            "chatroom_id": CHATROOM,
-            "content": text,
-            "type": "message",
-            "created_at": "2026-03-14T19:42:07+00:00",
-            "sender": {
-                "id": 7,
-                "username": "pixel_mage",
-                "identity": {"color": "#75FD46", "badges": []},
-            },
-        },
-        separators=(",", ":"),
-    )
+CHATROOM, CHANNEL = CHATROOM_ID, CHANNEL_ID
+chat = chat_data
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ Sources -> Kick source card -> username -> Enter -> the dashboard card shows the
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -19,27 +18,12 @@ from app.ui.theme import load_theme
 from tests.e2e_fixtures import soketi_fixture  # noqa: F401
 from tests.fake_kick_api import FakeKickApi
 from tests.gui.waiting import until
+from tests.kick_payloads import CHANNEL_ID, CHATROOM_ID, chat_data
 from tests.soketi import SoketiServer
 
-CHATROOM, CHANNEL = 5079311, 5120934
+CHATROOM, CHANNEL = CHATROOM_ID, CHANNEL_ID
+chat = chat_data
 CHAT = f"chatrooms.{CHATROOM}.v2"
-
-
-def chat(n: int, text: str = "gg [emote:37226:KEKW]") -> str:
-    return json.dumps(
-        {
-            "id": f"msg-{n}",
-            "chatroom_id": CHATROOM,
-            "content": text,
-            "type": "message",
-            "created_at": "2026-03-14T19:42:07+00:00",
-            "sender": {
-                "id": 7,
-                "username": "pixel_mage",
-                "identity": {"color": "#75FD46", "badges": []},
-            },
-        }
-    )
 
 
 @pytest.fixture
