@@ -74,7 +74,9 @@ def test_spec_bundles_resources_hooks_and_lazy_gui_import() -> None:
         for pair in datas.elts
         if isinstance(pair, ast.Tuple)
     }
-    assert "resources" in targets["resources"]  # app/ui/theme.py looks in _MEIPASS/resources
+    assert "theme.qss" in targets["resources"]  # app/ui/theme.py looks in _MEIPASS/resources
+    assert "icons" in targets["resources/icons"]
+    assert not any("screenshots" in source for source in targets.values())  # README only
     assert "app.application" in ast.literal_eval(_keyword(analysis, "hiddenimports"))
     assert "hooks" in ast.unparse(_keyword(analysis, "hookspath"))
     excludes = ast.literal_eval(_keyword(analysis, "excludes"))
