@@ -402,3 +402,30 @@ def test_transition_table() -> None:
     assert all(S.DISCONNECTED in TRANSITIONS[s] for s in ConnectionState if s is not S.DISCONNECTED)
     with pytest.raises(IllegalTransition):
         check_transition(S.DISCONNECTED, S.LIVE)
+
+
+async def test_disconnect_is_shown_at_once_even_if_the_socket_closes_slowly() -> None:
+    entered = asyncio.Event()
+    release = asyncio.Event()
+
+    class SlowClose:
+        async def run_session(
+            self, target: ChannelTarget, sink: SessionSink, *, fresh_endpoint: bool
+        ) -> Ending:
+            sink.subscribed()
+            entered.set()
+            try:
+                await asyncio.get_running_loop().create_future()
+            finally:
+                await release.wait()  # a close handshake with a dead peer
+            raise AssertionError("unreachable")
+
+    sup = Supervisor(FakeResolver(), SlowClose())
+    sup.connect(ConnectRequest("nightowlgg"))
+    await entered.wait()
+    disconnecting = asyncio.ensure_future(sup.disconnect())
+    await asyncio.sleep(0)  # one loop turn: disconnect() runs up to awaiting the session
+    assert sup.status.state is S.DISCONNECTED
+    assert not disconnecting.done()
+    release.set()
+    await disconnecting

@@ -155,11 +155,12 @@ class Supervisor:
         """Immediate, and never followed by a reconnect."""
         task = self._task
         self._stop_tasks()
+        if self._status.state is not State.DISCONNECTED:
+            # Shown at once; closing the socket politely below may take a moment on a dead link.
+            self._update(Status(slug=self._status.slug, display_name=self._status.display_name))
         if task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        if self._status.state is not State.DISCONNECTED:
-            self._update(Status(slug=self._status.slug, display_name=self._status.display_name))
 
     def retry_now(self) -> None:
         """Cut the wait before the next reconnect attempt short."""
