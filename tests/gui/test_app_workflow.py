@@ -168,3 +168,36 @@ async def test_relaunch_with_saved_settings_auto_connects(
     assert child(second.window, QLineEdit, "kickUsernameInput").text() == "nightowlgg"
     second.request_close()
     await second.closed
+
+
+async def test_auto_connect_switch_and_about(env: Path, qtbot: QtBot) -> None:
+    from PySide6.QtWidgets import QCheckBox
+
+    from app import __version__
+    from app.id_cache import SettingsIdCache
+
+    store = SettingsStore(env)
+    SettingsIdCache(store).update(kick_slug="nightowlgg")
+    first = VmscApp()
+    first.start()
+    await until(lambda: card_state(first) == "connected", first.service.statusChanged)
+    qtbot.keyClick(first.window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert first.window.page_name() == "Settings"
+    about = child(first.window, QLabel, "aboutVersion").text()
+    assert __version__ in about and "Qt " in about and "Python " in about
+    switch = child(first.window, QCheckBox, "autoConnectSwitch")
+    assert switch.isChecked()
+    switch.setFocus()
+    qtbot.keyClick(switch, Qt.Key.Key_Space)  # keyboard: every action works without a mouse
+    assert not switch.isChecked()
+    assert store.load().auto_connect is False
+    first.request_close()
+    await first.closed
+
+    second = VmscApp()
+    second.start()
+    assert card_state(second) == "disconnected"
+    assert second.window.page_name() == "Dashboard"
+    assert child(second.window, QLineEdit, "kickUsernameInput").text() == "nightowlgg"
+    second.request_close()
+    await second.closed
