@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterable
 from typing import BinaryIO, TextIO
 
-import orjson
+import msgspec
 
 from app.kick.normalize import Pipeline
 
@@ -47,7 +47,7 @@ def normalize_stream(lines: Iterable[bytes], out: BinaryIO, err: TextIO, channel
     pipeline = Pipeline(channel)
     feed = pipeline.feed
     write = out.write
-    dumps = orjson.dumps
+    encode = msgspec.json.Encoder().encode
     status = 0
     try:
         for number, line in enumerate(lines, 1):
@@ -60,7 +60,7 @@ def normalize_stream(lines: Iterable[bytes], out: BinaryIO, err: TextIO, channel
                 status = 1
                 continue
             if event is not None:
-                write(dumps(event.to_dict(), option=orjson.OPT_APPEND_NEWLINE))
+                write(encode(event.to_dict()) + b"\n")
         out.flush()
     except BrokenPipeError:  # the reader went away (`| head`): stop quietly, like other filters
         os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())

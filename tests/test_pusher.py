@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import orjson
+import msgspec
 import pytest
 
 from app.kick import pusher
@@ -66,7 +66,7 @@ def test_server_samples(name: str) -> None:
 
 @pytest.mark.parametrize("name", sorted(SERVER_SAMPLES))
 def test_server_samples_as_compact_bytes(name: str) -> None:
-    wire = orjson.dumps(orjson.loads(sample(name)))
+    wire = msgspec.json.encode(msgspec.json.decode(sample(name)))
     assert decode_frame(wire) == SERVER_SAMPLES[name]
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import enum
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import orjson
+import msgspec
 
 
 class EventType(enum.StrEnum):
@@ -30,13 +29,27 @@ SOURCE_KICK = "kick"
 
 _FIELDS = ("id", "source", "type", "channel", "username", "timestamp", "data")
 
+# Everything msgspec.json.decode raises for bad input, to catch wherever the app decodes JSON:
+# malformed JSON (DecodeError); invalid UTF-8 in bytes input, or a str holding a lone surrogate
+# (UnicodeError); nesting deeper than the recursion limit (RecursionError).
+JSON_ERRORS = (msgspec.DecodeError, UnicodeError, RecursionError)
+
 
 class EventFormatError(ValueError):
     """A StreamEvent's JSON form is not what design.md §2 specifies."""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class StreamEvent:
+class StreamEvent(msgspec.Struct, frozen=True, gc=False):
+    """One user event. Immutable (assigning a field raises AttributeError); build a changed copy
+    with `msgspec.structs.replace`.
+
+    A msgspec Struct rather than a frozen dataclass: the pipeline builds one per chat message, and
+    a frozen dataclass's `__init__` (one `object.__setattr__` per field) costs ten times as much.
+    `gc=False`: the cycle collector does not track events, which is safe because nothing an event
+    holds (strings, JSON data) can refer back to it. The positional order is the constructor's;
+    the JSON form has its own order (`to_dict`).
+    """
+
     id: str
     type: EventType
     channel: str
@@ -57,13 +70,13 @@ class StreamEvent:
         }
 
     def to_json(self) -> str:
-        return orjson.dumps(self.to_dict()).decode()
+        return msgspec.json.encode(self.to_dict()).decode()
 
     @classmethod
     def from_json(cls, text: str | bytes) -> StreamEvent:
         try:
-            obj = orjson.loads(text)
-        except orjson.JSONDecodeError as exc:
+            obj = msgspec.json.decode(text)
+        except JSON_ERRORS as exc:
             raise EventFormatError(f"not JSON: {exc}") from exc
         return cls.from_dict(obj)
 

@@ -33,8 +33,9 @@ from types import TracebackType
 from typing import Any, Self
 
 import httpx
-import orjson
+import msgspec
 
+from app.core.events import JSON_ERRORS
 from app.kick import constants as C
 from app.kick.slug import validate_slug
 
@@ -191,8 +192,8 @@ def _parse_lookup(slug: str, response: httpx.Response) -> ChannelInfo | None:
     if status != 200:
         raise BadResponse(f"HTTP {status}")
     try:
-        body = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
+        body = msgspec.json.decode(response.content)
+    except JSON_ERRORS:
         raise BadResponse("not JSON") from None
     return _channel_info(slug, body)
 
@@ -338,7 +339,9 @@ class KickApi:
             )
             if response.status_code != 200:
                 return f"HTTP {response.status_code}"
-            credentials = _pusher_credentials(orjson.loads(response.content))
+            credentials = _pusher_credentials(msgspec.json.decode(response.content))
+        except JSON_ERRORS as exc:
+            return f"JSONDecodeError: {exc}"
         except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
             return f"{type(exc).__name__}: {exc}"
         if isinstance(credentials, str):

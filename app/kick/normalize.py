@@ -18,11 +18,11 @@ import logging
 import re
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-import orjson
+import msgspec
 
-from app.core.events import EventType, StreamEvent
+from app.core.events import JSON_ERRORS, EventType, StreamEvent
 from app.kick.dedupe import Deduper
 from app.kick.pusher import ChannelEvent, decode_frame
 
@@ -114,9 +114,8 @@ def parse_emotes(content: str) -> list[dict[str, str]]:
     if "[emote:" not in content:
         return []
     found = _EMOTE.findall(content)
-    if len(found) > 1:
-        found = list(dict.fromkeys(found))
-    return [{"id": emote_id, "name": name} for emote_id, name in found]
+    distinct = dict.fromkeys(found) if len(found) > 1 else found  # drops repeats, keeps the order
+    return [{"id": emote_id, "name": name} for emote_id, name in distinct]
 
 
 def event_digest(name: str, raw: object) -> str:
@@ -126,7 +125,7 @@ def event_digest(name: str, raw: object) -> str:
     elif isinstance(raw, bytes):
         body = raw
     else:  # an object from a lenient server: sorted keys make it deterministic
-        body = orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)
+        body = msgspec.json.encode(raw, order="sorted")
     return hashlib.blake2b(name.encode() + b"\0" + body, digest_size=8).hexdigest()
 
 
@@ -246,6 +245,44 @@ def _badges(value: object) -> list[Payload]:
     return badges
 
 
+class _Identity(msgspec.Struct, gc=False):
+    color: str = ""
+    badges: list[Payload] = msgspec.field(default_factory=list)
+
+
+class _Sender(msgspec.Struct, gc=False):
+    username: str
+    identity: _Identity | None = None
+
+
+class _ChatPayload(msgspec.Struct, gc=False):
+    """The usual shape of a ChatMessageEvent payload, for the hot path: msgspec checks every type
+    while it decodes and skips the keys we do not use instead of building them. Any other shape (a
+    numeric id, null content, no sender, ...) fails with ValidationError and goes through the
+    lenient `Normalizer._chat`, which fills in defaults or says what is wrong."""
+
+    id: Annotated[str, msgspec.Meta(min_length=1)]
+    sender: _Sender
+    content: str = ""
+    created_at: Any = None
+    metadata: Payload | None = None
+
+
+_decode_chat = msgspec.json.Decoder(_ChatPayload).decode
+_CHAT_EVENT_NAMES = frozenset({"ChatMessageEvent", EVENT_PREFIX + "ChatMessageEvent"})
+
+
+class _Frame(msgspec.Struct, gc=False):
+    """A Pusher frame as the hot path needs it: `Pipeline.feed` reads it in one typed pass; any
+    frame this does not fit goes through `decode_frame`, which explains what is wrong with it."""
+
+    event: str
+    channel: str | None = None
+    data: Any = None  # usually a JSON string, see `decode_frame`
+
+
+_decode_frame_head = msgspec.json.Decoder(_Frame).decode
+
 Handler = Callable[[str, Payload, object], StreamEvent | None]
 
 
@@ -293,6 +330,14 @@ class Normalizer:
         self, event_name: str, channel: str | None, raw: object, dedupe: bool = True
     ) -> StreamEvent | None:
         """`normalize` for a channel event given by its parts."""
+        if event_name in _CHAT_EVENT_NAMES and (type(raw) is str or type(raw) is bytes):
+            try:  # the hot path: nearly every frame is chat
+                chat = _decode_chat(raw)
+            except JSON_ERRORS:
+                pass  # not in the usual shape, or not JSON: `_chat` below handles or rejects it
+            else:
+                chat_event = self._chat_event(chat)
+                return None if dedupe and self._is_duplicate(chat_event) else chat_event
         entry = self._handlers.get(event_name)  # keyed by both spellings: no prefix stripping
         if entry is None:
             if event_name.removeprefix(EVENT_PREFIX) not in NOT_USER_EVENTS:
@@ -301,8 +346,8 @@ class Normalizer:
         name, handler = entry
         if type(raw) is str or isinstance(raw, bytes):
             try:
-                data = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
+                data = msgspec.json.decode(raw)
+            except JSON_ERRORS as exc:
                 raise PayloadError(f"{name}: data is not JSON ({exc})") from None
         elif raw is None:
             raise PayloadError(f"{name}: no data")
@@ -341,33 +386,45 @@ class Normalizer:
     # -- one handler per Kick event: (name without prefix, decoded data, raw data) -> event
 
     def _chat(self, name: str, data: Payload, raw: object) -> StreamEvent:
-        # The hot path. Nearly every message has every field, well typed: take them as they are;
-        # anything else goes through `_chat_fields`, which fills in defaults or explains the error.
-        try:
-            ident = data["id"]
-            content = data["content"]
-            sender = data["sender"]
-            username = sender["username"]
-            identity = sender["identity"]
-            color = identity["color"]
-            badges = identity["badges"]
-            well_formed = (
-                type(ident) is str
-                and ident != ""
-                and type(content) is str
-                and type(username) is str
-                and type(color) is str
-                and type(badges) is list
-            )
-        except (KeyError, TypeError):
-            well_formed = False
-        if not well_formed:
-            ident, content, username, color, badges = self._chat_fields(name, data)
+        """A chat payload in any shape (see `_ChatPayload` for the usual one)."""
+        ident = _required_id(data, "id", name)
+        content = _optional_text(data, "content", name)
+        sender = _object(data, "sender", name)
+        username = _text(sender, "username", name, "sender.username")
+        identity = _optional_object(sender, "identity")
+        color = identity.get("color")
+        badges = identity.get("badges")
         metadata = data.get("metadata")
+        return self._chat_event(
+            _ChatPayload(
+                ident,
+                _Sender(
+                    username,
+                    _Identity(
+                        color if type(color) is str else "",
+                        badges if type(badges) is list else [],  # cleaned by `_badges`
+                    ),
+                ),
+                content,
+                data.get("created_at"),
+                metadata if type(metadata) is dict else None,
+            )
+        )
+
+    def _chat_event(self, chat: _ChatPayload) -> StreamEvent:
+        ident = chat.id
+        content = chat.content
+        sender = chat.sender
+        identity = sender.identity
+        if identity is None:
+            color, badges = "", []
+        else:
+            color, badges = identity.color, identity.badges
+        metadata = chat.metadata
         reply_to = None
-        if type(metadata) is dict and "original_message" in metadata:
-            reply_to = self._reply_to(name, metadata)
-        created = data.get("created_at")
+        if metadata is not None and "original_message" in metadata:
+            reply_to = self._reply_to("ChatMessageEvent", metadata)
+        created = chat.created_at
         if created == self._chat_created:
             timestamp = self._chat_timestamp
         else:
@@ -376,7 +433,7 @@ class Normalizer:
             ident,
             EventType.CHAT,
             self.channel,
-            username,
+            sender.username,
             timestamp,
             {
                 "message": content,
@@ -385,24 +442,6 @@ class Normalizer:
                 "senderIdentity": {"color": color, "badges": _badges(badges) if badges else []},
                 "replyTo": reply_to,
             },
-        )
-
-    @staticmethod
-    def _chat_fields(name: str, data: Payload) -> tuple[str, str, str, str, object]:
-        """(id, content, username, color, badges) of a chat message that is not in the usual
-        shape: missing identity, badges or content are fine, a wrong type is a PayloadError."""
-        ident = _required_id(data, "id", name)
-        content = _optional_text(data, "content", name)
-        sender = _object(data, "sender", name)
-        username = _text(sender, "username", name, "sender.username")
-        identity = _optional_object(sender, "identity")
-        color = identity.get("color")
-        return (
-            ident,
-            content,
-            username,
-            color if isinstance(color, str) else "",
-            identity.get("badges"),
         )
 
     def _chat_time(self, created: object) -> str:
@@ -599,15 +638,12 @@ class Pipeline:
         # frames, events we drop, malformed frames) goes through `decode_frame` for its message or
         # its FrameError.
         try:
-            obj = orjson.loads(frame)
-        except orjson.JSONDecodeError:
-            obj = None
-        if type(obj) is dict:
-            name = obj.get("event")
-            if type(name) is str and name in self._user_events:
-                channel = obj.get("channel")
-                if channel is None or type(channel) is str:
-                    return self._normalize_event(name, channel, obj.get("data"))
+            head = _decode_frame_head(frame)
+        except JSON_ERRORS:
+            pass
+        else:
+            if head.event in self._user_events:
+                return self._normalize_event(head.event, head.channel, head.data)
         message = decode_frame(frame)
         if type(message) is not ChannelEvent:
             return None

@@ -11,7 +11,9 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
+import msgspec
+
+from app.core.events import JSON_ERRORS
 
 
 class FrameError(ValueError):
@@ -79,8 +81,8 @@ def _as_object(data: Any, event: str) -> dict[str, Any]:
         return {}
     if isinstance(data, str | bytes):
         try:
-            data = orjson.loads(data)
-        except orjson.JSONDecodeError as exc:
+            data = msgspec.json.decode(data)
+        except JSON_ERRORS as exc:
             raise FrameError(f"{event}: data is not JSON ({exc})") from None
     if not isinstance(data, dict):
         raise FrameError(f"{event}: data is {type(data).__name__}, expected an object")
@@ -103,8 +105,8 @@ def _int_or_none(value: Any) -> int | None:
 def decode_frame(text: str | bytes) -> ServerMessage:
     """Decode one server frame. Raises FrameError, never anything else."""
     try:
-        frame = orjson.loads(text)
-    except orjson.JSONDecodeError as exc:
+        frame = msgspec.json.decode(text)
+    except JSON_ERRORS as exc:
         raise FrameError(f"frame is not JSON ({exc})") from None
     if not isinstance(frame, dict):
         raise FrameError(f"frame is {type(frame).__name__}, expected an object")
@@ -155,7 +157,7 @@ def _lenient_object(data: str) -> dict[str, Any]:
 
 
 def _encode(event: str, data: dict[str, Any]) -> str:
-    return orjson.dumps({"event": event, "data": data}).decode()
+    return msgspec.json.encode({"event": event, "data": data}).decode()
 
 
 def encode_subscribe(channel: str, auth: str = "") -> str:

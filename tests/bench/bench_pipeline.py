@@ -3,7 +3,7 @@
     python tests/bench/bench_pipeline.py [--short] [--memory]
 
 Throughput: a 100,000-frame mixed stream built from ../shared/kick-frames (mostly chat, with varied
-ids and content) goes through `Pipeline.feed` (decode frame, decode data, normalize into
+ids, content and times) goes through `Pipeline.feed` (decode frame, decode data, normalize into
 StreamEvents, dedupe) and, in the same run, through a bare `json.loads(frame)` +
 `json.loads(data)` loop. Medians of several repetitions; the pipeline must reach 1.5x the bare loop.
 
@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,11 @@ from app.kick.normalize import Pipeline
 
 FRAMES_DIR = Path(__file__).resolve().parents[3] / "shared" / "kick-frames"
 TARGET_RATIO = 1.5
+# Stream time: actions arrive at random at this mean rate (a busy channel, where throughput
+# matters) and chat messages carry it as Kick does: `created_at` in whole seconds, so consecutive
+# messages often share one (the share is printed with the results).
+STREAM_START = datetime(2026, 3, 14, 19, 42, 7, tzinfo=UTC)
+ACTIONS_PER_SECOND = 10.0
 # Chat vocabulary: mostly ASCII; emotes, emoji and accents each in about a third of messages
 # (the shares are printed with the results).
 WORDS = (  # noqa: SIM905 - a sentence reads better than 57 quoted words
@@ -59,6 +65,7 @@ class StreamBuilder:
     def __init__(self, seed: int = 1) -> None:
         self.rng = random.Random(seed)
         self.counter = itertools.count()
+        self.elapsed = 0.0  # stream time, seconds after STREAM_START
         self.chat_variants = [
             load(name)
             for name in (
@@ -98,6 +105,7 @@ class StreamBuilder:
         data["id"] = self.uuid()
         data["content"] = " ".join(self.rng.choices(WORDS, k=self.rng.randrange(1, 16)))
         data["sender"]["username"] = self.user()
+        data["created_at"] = (STREAM_START + timedelta(seconds=int(self.elapsed))).isoformat()
         return [frame_text(event, channel, data)]
 
     def sub(self) -> list[str]:
@@ -170,6 +178,7 @@ class StreamBuilder:
         frames: list[str] = []
         while len(frames) < count:
             kind = self.rng.choices(kinds, weights)[0]
+            self.elapsed += self.rng.expovariate(ACTIONS_PER_SECOND)
             frames.extend(kind())
             if self.rng.random() < 0.005:  # a frame delivered twice
                 frames.append(frames[-1])
@@ -228,11 +237,16 @@ def throughput(count: int, repetitions: int) -> bool:
     kinds: dict[str, int] = {}
     for event in events:
         kinds[event.type.value] = kinds.get(event.type.value, 0) + 1
-    chats = [e.data["message"] for e in events if e.type.value == "chat"]
+    chat_events = [e for e in events if e.type.value == "chat"]
+    chats = [e.data["message"] for e in chat_events]
+    new_seconds = sum(a.timestamp != b.timestamp for a, b in itertools.pairwise(chat_events))
     non_ascii = sum(not message.isascii() for message in chats) / max(1, len(chats))
     with_emotes = sum("[emote:" in message for message in chats) / max(1, len(chats))
     print(f"stream: {len(frames):,} frames -> {len(events):,} StreamEvents {kinds}")
-    print(f"chat: {non_ascii:.0%} with non-ASCII text, {with_emotes:.0%} with emotes")
+    print(
+        f"chat: {non_ascii:.0%} with non-ASCII text, {with_emotes:.0%} with emotes, "
+        f"{new_seconds / max(1, len(chats) - 1):.0%} with another created_at than the one before"
+    )
     bare_rates, pipeline_rates = [], []
     for _ in range(repetitions):  # interleaved, so drift in machine load hits both alike
         bare_rates.append(timed(bare_loop, frames))
