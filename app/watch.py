@@ -23,6 +23,7 @@ from app.settings import SettingsStore
 EXIT_OK = 0
 EXIT_ERROR = 2
 EXIT_USAGE = 64
+FLUSH_INTERVAL = 0.01  # seconds; bounds how long an event waits in the output buffer
 
 
 def describe_status(status: Status, now: float) -> str:
@@ -54,6 +55,41 @@ class _StateLines:
             print(describe_status(status, self._clock()), file=self._err, flush=True)
 
 
+class _JsonLines:
+    """Writes events as JSON lines, a batch per write: the events handled in one loop pass go
+    out together, and at most one write per `interval` (a write per event would cost more CPU
+    than receiving it). An event waits at most `interval` before it is written."""
+
+    def __init__(
+        self, out: TextIO, loop: asyncio.AbstractEventLoop, interval: float = FLUSH_INTERVAL
+    ) -> None:
+        self._out = out
+        self._loop = loop
+        self._interval = interval
+        self._pending: list[str] = []
+        self._scheduled = False
+        self._last_flush = -interval
+
+    def add(self, event: StreamEvent) -> None:
+        self._pending.append(event.to_json())
+        if not self._scheduled:
+            self._scheduled = True
+            due = self._last_flush + self._interval
+            if self._loop.time() >= due:
+                self._loop.call_soon(self.flush)  # after the rest of this batch of frames
+            else:
+                self._loop.call_at(due, self.flush)
+
+    def flush(self) -> None:
+        self._scheduled = False
+        self._last_flush = self._loop.time()
+        if self._pending:
+            self._pending.append("")  # for the last newline
+            self._out.write("\n".join(self._pending))
+            self._out.flush()
+            self._pending.clear()
+
+
 async def watch(
     slug: str,
     chatroom_id: int | None = None,
@@ -78,11 +114,8 @@ async def watch(
         async with KickApi() as api:
             supervisor = build_supervisor(api, cache)
 
-            def write_event(event: StreamEvent) -> None:
-                out.write(event.to_json() + "\n")
-                out.flush()
-
-            supervisor.add_event_listener(write_event)
+            lines = _JsonLines(out, loop)
+            supervisor.add_event_listener(lines.add)
             supervisor.add_status_listener(_StateLines(err))
             supervisor.connect(ConnectRequest(slug, chatroom_id, channel_id))
             stopped = asyncio.ensure_future(supervisor.wait_stopped())
@@ -92,7 +125,9 @@ async def watch(
             asked_to_stop.cancel()
             if stop.is_set():
                 await supervisor.disconnect()
+                lines.flush()
                 return EXIT_OK
+            lines.flush()
             return EXIT_ERROR  # the reason is on the "state: error (...)" line
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):

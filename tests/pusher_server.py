@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -88,8 +89,11 @@ async def well_behaved(conn: PusherConn) -> None:
 
 
 class ScriptedPusherServer:
-    def __init__(self, script: Script = well_behaved) -> None:
+    def __init__(
+        self, script: Script = well_behaved, tls: ssl.SSLContext | None = None
+    ) -> None:
         self.script = script
+        self.tls = tls
         self.connections: list[PusherConn] = []
         self.connected = asyncio.Event()
         self.frame_seen = asyncio.Event()
@@ -101,12 +105,16 @@ class ScriptedPusherServer:
         return int(self._server.sockets[0].getsockname()[1])
 
     def url(self, key: str = "testkey") -> str:
+        scheme = "wss" if self.tls is not None else "ws"
         return (
-            f"ws://127.0.0.1:{self.port}/app/{key}?protocol=7&client=js&version=8.4.0&flash=false"
+            f"{scheme}://127.0.0.1:{self.port}/app/{key}"
+            "?protocol=7&client=js&version=8.4.0&flash=false"
         )
 
     async def __aenter__(self) -> ScriptedPusherServer:
-        self._server = await serve(self._handle, "127.0.0.1", 0, max_size=None, ping_interval=None)
+        self._server = await serve(
+            self._handle, "127.0.0.1", 0, max_size=None, ping_interval=None, ssl=self.tls
+        )
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -102,7 +102,7 @@ def _int_or_none(value: Any) -> int | None:
     return None
 
 
-def decode_frame(text: str | bytes) -> ServerMessage:
+def decode_frame(text: str | bytes | bytearray | memoryview) -> ServerMessage:
     """Decode one server frame. Raises FrameError, never anything else."""
     try:
         frame = msgspec.json.decode(text)

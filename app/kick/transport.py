@@ -3,6 +3,13 @@
 It opens the socket, completes the handshake, subscribes to the channel's public channels, keeps
 the connection alive and hands every user event to the supervisor's sink. How the session ended is
 classified in one place, `classify_ending`; what happens next is the supervisor's business.
+
+The WebSocket protocol itself is websockets' sans-I/O `ClientProtocol`, driven by an asyncio
+`BufferedProtocol`: each read lands in one reused buffer and every complete message is handled in
+the same loop iteration it arrived in. websockets' asyncio client queues each message for a reader
+task instead, and asyncio's plain protocols allocate a fresh 256 KiB buffer per read; on a busy
+chat those two cost more CPU than decoding and normalizing the events (see the README's
+Performance section).
 """
 
 from __future__ import annotations
@@ -10,12 +17,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import cast
 
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.client import ClientProtocol
+from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
+from websockets.typing import BytesLike
+from websockets.uri import parse_uri
 
 from app.core.events import StreamEvent
 from app.core.supervisor import ChannelTarget, Ending, EndingKind, SessionSink
@@ -26,6 +39,9 @@ log = logging.getLogger(__name__)
 MAX_ACTIVITY_TIMEOUT = 120.0  # we ping after min(this, server's activity_timeout) of silence
 PONG_TIMEOUT = 30.0  # then declare the connection dead if nothing arrives
 MAX_FRAME_BYTES = 8 * 1024 * 1024  # Kick frames are small; a 1 MB one must still pass
+READ_BUFFER_BYTES = 64 * 1024  # one buffer per connection, reused for every read
+READ_COALESCE = 0.005  # seconds; see Timeouts.coalesce
+CLOSE_TIMEOUT = 2.0  # after our close frame, wait this long for the server to hang up
 
 EndpointProvider = Callable[[ChannelTarget, bool], Awaitable[str]]
 """(target, fresh) -> WebSocket URL; fresh=True asks for the app key to be discovered again."""
@@ -35,14 +51,6 @@ EventNormalizer = Callable[[pusher.ChannelEvent], StreamEvent | None]
 ValueError for a malformed payload."""
 
 NormalizerFactory = Callable[[ChannelTarget], EventNormalizer]
-
-
-class _SessionEnd(Exception):
-    """Raised inside a session to end it with a known reason."""
-
-    def __init__(self, ending: Ending) -> None:
-        super().__init__(ending.reason)
-        self.ending = ending
 
 
 def classify_ending(close_code: int | None, reason: str) -> Ending:
@@ -62,43 +70,44 @@ class Timeouts:
     max_activity: float = MAX_ACTIVITY_TIMEOUT
     pong: float = PONG_TIMEOUT
     open: float = 10.0  # TCP + TLS + WebSocket upgrade, and again for connection_established
+    close: float = CLOSE_TIMEOUT
+    # Reads less than this apart are spaced this far apart: at a thousand messages a second a
+    # wake-up per message costs several times the work of the message itself. Adds at most
+    # this much latency, and only while messages are arriving faster than this.
+    coalesce: float = READ_COALESCE
 
 
 DEFAULT_TIMEOUTS = Timeouts()
 
 
+@cache
+def _default_tls() -> ssl.SSLContext:
+    # Built on first use: loading the system CA store costs milliseconds at start-up.
+    return ssl.create_default_context()
+
+
 class PusherConnector:
-    """Implements the supervisor's `Connector` over `websockets`."""
+    """Implements the supervisor's `Connector` over a WebSocket."""
 
     def __init__(
         self,
         endpoint: EndpointProvider,
         normalizer_factory: NormalizerFactory,
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._endpoint = endpoint
         self._normalizer_factory = normalizer_factory
         self._timeouts = timeouts
+        self._tls = tls
 
     async def run_session(
         self, target: ChannelTarget, sink: SessionSink, *, fresh_endpoint: bool
     ) -> Ending:
         url = await self._endpoint(target, fresh_endpoint)
+        session = _Session(target, sink, self._normalizer_factory(target), self._timeouts)
         try:
-            async with connect(
-                url,
-                open_timeout=self._timeouts.open,
-                ping_interval=None,  # Pusher keeps alive with its own ping/pong frames
-                close_timeout=2.0,
-                max_size=MAX_FRAME_BYTES,
-                max_queue=1024,
-                user_agent_header=None,
-            ) as ws:
-                normalize = self._normalizer_factory(target)
-                session = _Session(ws, target, sink, normalize, self._timeouts)
-                return await session.run()
-        except _SessionEnd as end:
-            return end.ending
+            link = await _open_link(url, session.on_message, self._timeouts, self._tls)
         except InvalidStatus as exc:
             code = exc.response.status_code
             return classify_ending(None, f"server refused the connection (HTTP {code})")
@@ -106,6 +115,10 @@ class PusherConnector:
             return Ending(EndingKind.FATAL, f"bad WebSocket URL: {exc}")
         except (OSError, InvalidHandshake, TimeoutError) as exc:
             return classify_ending(None, _network_reason(exc))
+        try:
+            return await session.run(link)
+        finally:
+            await link.close()  # also when the user disconnected (cancellation)
 
 
 def _network_reason(exc: BaseException) -> str:
@@ -115,73 +128,209 @@ def _network_reason(exc: BaseException) -> str:
     return f"network error: {text}"
 
 
-class _Session:
+async def _open_link(
+    url: str,
+    on_message: Callable[[BytesLike], None],
+    timeouts: Timeouts,
+    tls: ssl.SSLContext | None,
+) -> _Link:
+    """TCP (+ TLS) connect and the WebSocket upgrade, within `timeouts.open`."""
+    uri = parse_uri(url)
+    loop = asyncio.get_running_loop()
+    ws = ClientProtocol(uri, max_size=MAX_FRAME_BYTES)
+    link = _Link(ws, on_message, timeouts.close, timeouts.coalesce)
+    try:
+        async with asyncio.timeout(timeouts.open):
+            await loop.create_connection(
+                lambda: link,
+                uri.host,
+                uri.port,
+                ssl=(tls or _default_tls()) if uri.secure else None,
+                server_hostname=uri.host if uri.secure else None,
+            )
+            await link.opened
+    except BaseException:
+        link.abort()
+        raise
+    return link
+
+
+class _Link(asyncio.BufferedProtocol):
+    """One WebSocket connection: socket bytes in, complete text messages out to `on_message`,
+    synchronously. Pings are answered and the close handshake is done by websockets' protocol."""
+
     def __init__(
         self,
-        ws: ClientConnection,
+        ws: ClientProtocol,
+        on_message: Callable[[BytesLike], None],
+        close_timeout: float,
+        coalesce: float = 0.0,
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        self.ws = ws
+        self.opened: asyncio.Future[None] = loop.create_future()  # upgrade accepted
+        self.lost: asyncio.Future[None] = loop.create_future()  # TCP connection gone
+        self.last_read_at = loop.time()
+        self._loop = loop
+        self._on_message = on_message
+        self._close_timeout = close_timeout
+        self._coalesce = coalesce
+        self._buffer = bytearray(READ_BUFFER_BYTES)
+        self._view = memoryview(self._buffer)
+        self._fragments: list[BytesLike] = []
+        self._transport: asyncio.Transport | None = None
+        self._hang_up: asyncio.TimerHandle | None = None
+        self._resume: asyncio.TimerHandle | None = None
+        self._paused = False  # the last read paused reading (see buffer_updated)
+
+    # asyncio.BufferedProtocol
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        self.ws.send_request(self.ws.connect())
+        self._flush()
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._view
+
+    def buffer_updated(self, nbytes: int) -> None:
+        now = self._loop.time()
+        previous, self.last_read_at = self.last_read_at, now
+        self.ws.receive_data(self._buffer[:nbytes])
+        self._flush()  # pongs and the close reply go out first
+        events = self.ws.events_received()
+        for event in events:
+            if type(event) is Frame:
+                self._frame(event)
+            elif not self.opened.done():  # the HTTP response to the upgrade
+                if self.ws.handshake_exc is not None:
+                    self.opened.set_exception(self.ws.handshake_exc)
+                else:
+                    self.opened.set_result(None)
+        if self.ws.close_expected():
+            self._hang_up_soon()
+        elif self._coalesce and nbytes < READ_BUFFER_BYTES:  # (a full buffer: more is waiting)
+            # Frames arriving fast but apart: let them gather in the socket for a moment, so
+            # one wake-up handles several. Keep doing so while each read finds several.
+            batching = len(events) > 1 if self._paused else now - previous < self._coalesce
+            self._paused = batching
+            if batching and self._transport is not None:
+                self._transport.pause_reading()
+                self._resume = self._loop.call_later(self._coalesce, self._resume_reading)
+
+    def _resume_reading(self) -> None:
+        self._resume = None
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.resume_reading()
+
+    def eof_received(self) -> bool:
+        self.ws.receive_eof()
+        self._flush()
+        return False  # let asyncio close the transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.ws.receive_eof()  # idempotent; marks the connection closed
+        self.ws.data_to_send()  # nowhere to send it now
+        for timer in (self._hang_up, self._resume):
+            if timer is not None:
+                timer.cancel()
+        if not self.opened.done():
+            reason = f"connection lost during the WebSocket upgrade ({exc or 'closed'})"
+            self.opened.set_exception(ConnectionError(reason))
+        if not self.lost.done():
+            self.lost.set_result(None)
+
+    # used by the session
+
+    def send_text(self, text: str) -> None:
+        if self.ws.state is not State.OPEN:
+            log.debug("not sent, connection %s: %s", self.ws.state.name, text[:80])
+            return
+        self.ws.send_text(text.encode())
+        self._flush()
+
+    def abort(self) -> None:
+        """Drop the TCP connection at once (half-open: a close handshake would hang)."""
+        if self._transport is not None:
+            self._transport.abort()
+
+    async def close(self) -> None:
+        """Close handshake with code 1000, then wait (bounded) for the server to hang up."""
+        if self._transport is None or self.lost.done():
+            return
+        if self.ws.state is State.OPEN:
+            self.ws.send_close(1000)
+            self._flush()
+        self._hang_up_soon()
+        await asyncio.shield(self.lost)
+
+    # internals
+
+    def _frame(self, frame: Frame) -> None:
+        opcode = frame.opcode
+        if opcode is Opcode.TEXT or opcode is Opcode.BINARY:
+            if frame.fin:
+                self._deliver(frame.data)
+            else:
+                self._fragments = [frame.data]
+        elif opcode is Opcode.CONT:
+            self._fragments.append(frame.data)
+            if frame.fin:
+                data, self._fragments = b"".join(self._fragments), []
+                self._deliver(data)
+        # PING: websockets queued the pong already; PONG: nothing to do; CLOSE: in ws.close_rcvd
+
+    def _deliver(self, data: BytesLike) -> None:
+        try:
+            self._on_message(data)
+        except Exception:  # a bug in handling one message must not kill the connection
+            log.exception("failed to handle a message; skipped it")
+
+    def _flush(self) -> None:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            self.ws.data_to_send()
+            return
+        for data in self.ws.data_to_send():
+            if data:
+                transport.write(data)
+            elif transport.can_write_eof():  # b"": websockets asks to half-close
+                transport.write_eof()
+
+    def _hang_up_soon(self) -> None:
+        # The server closes TCP after the close handshake; if it does not, we do.
+        if self._hang_up is None and not self.lost.done():
+            self._hang_up = self._loop.call_later(self._close_timeout, self.abort)
+
+
+class _Session:
+    """The Pusher side of one connection: handshake, subscriptions, keep-alive, dispatch."""
+
+    def __init__(
+        self,
         target: ChannelTarget,
         sink: SessionSink,
         normalize: EventNormalizer,
         timeouts: Timeouts,
     ) -> None:
-        self._ws = ws
         self._target = target
         self._sink = sink
         self._normalize = normalize
         self._timeouts = timeouts
         self._chat_channel = pusher.chat_channel(target.chatroom_id)
         self._loop = asyncio.get_running_loop()
-        self._last_frame_at = self._loop.time()
+        # connection_established's activity timeout; an Ending if the handshake failed; None if
+        # the server answered with a pusher:error (its close follows)
+        self._established: asyncio.Future[float | Ending | None] = self._loop.create_future()
+        self._link: _Link | None = None
         self._dead_reason: str | None = None
         self._error_code: int | None = None  # from a pusher:error before the close
+        self._error_message = ""
 
-    async def run(self) -> Ending:
-        activity_timeout = await self._handshake()
-        for channel in pusher.public_channels(self._target.chatroom_id, self._target.channel_id):
-            await self._ws.send(pusher.encode_subscribe(channel))
-        watchdog = asyncio.create_task(self._watchdog(activity_timeout))
-        try:
-            async for raw in self._ws:
-                self._last_frame_at = self._loop.time()
-                self._handle(raw)
-        except ConnectionClosed:
-            pass
-        finally:
-            watchdog.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watchdog
-        return self._ending()
-
-    async def _handshake(self) -> float:
-        try:
-            async with asyncio.timeout(self._timeouts.open):
-                raw = await self._ws.recv()
-        except TimeoutError:
-            raise _SessionEnd(
-                Ending(EndingKind.BACKOFF, "server sent no connection_established")
-            ) from None
-        except ConnectionClosed:
-            raise _SessionEnd(self._ending()) from None
-        try:
-            message = pusher.decode_frame(raw)
-        except pusher.FrameError as exc:
-            raise _SessionEnd(Ending(EndingKind.BACKOFF, f"bad handshake: {exc}")) from None
-        if isinstance(message, pusher.PusherError):
-            self._error_code = message.code
-            with contextlib.suppress(ConnectionClosed):
-                await self._ws.recv()  # wait for the close that follows
-            raise _SessionEnd(self._ending(message.message))
-        if not isinstance(message, pusher.ConnectionEstablished):
-            raise _SessionEnd(
-                Ending(
-                    EndingKind.BACKOFF,
-                    f"bad handshake: expected connection_established, got {type(message).__name__}",
-                )
-            )
-        server_timeout = message.activity_timeout or self._timeouts.max_activity
-        return min(self._timeouts.max_activity, server_timeout)
-
-    def _handle(self, raw: str | bytes) -> None:
+    def on_message(self, raw: BytesLike) -> None:
+        if not self._established.done():
+            self._on_handshake(raw)
+            return
         try:
             message = pusher.decode_frame(raw)
             if type(message) is pusher.ChannelEvent:
@@ -189,13 +338,62 @@ class _Session:
                 if event is not None:
                     self._sink.event(event)
             else:
-                self._handle_control(message)
+                self._on_control(message)
         except ValueError as exc:  # FrameError, PayloadError: logged and skipped
             log.warning("skipped a malformed frame: %s", exc)
 
-    def _handle_control(self, message: Any) -> None:
+    async def run(self, link: _Link) -> Ending:
+        self._link = link
+        handshake = await self._handshake(link)
+        if isinstance(handshake, Ending):
+            return handshake
+        for channel in pusher.public_channels(self._target.chatroom_id, self._target.channel_id):
+            link.send_text(pusher.encode_subscribe(channel))
+        await self._keep_alive(link, handshake)
+        return self._ending()
+
+    async def _handshake(self, link: _Link) -> float | Ending:
+        """The activity timeout to use, or how the session ended before it began."""
+        try:
+            async with asyncio.timeout(self._timeouts.open):
+                await asyncio.wait((self._established, link.lost), return_when="FIRST_COMPLETED")
+        except TimeoutError:
+            return Ending(EndingKind.BACKOFF, "server sent no connection_established")
+        if not self._established.done():  # lost before the server said anything
+            return self._ending()
+        result = self._established.result()
+        if result is None:  # pusher:error instead: wait for the close that follows it
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._timeouts.close):
+                    await asyncio.shield(link.lost)
+            return self._ending(self._error_message)
+        return result
+
+    def _on_handshake(self, raw: BytesLike) -> None:
+        try:
+            message = pusher.decode_frame(raw)
+        except pusher.FrameError as exc:
+            self._established.set_result(Ending(EndingKind.BACKOFF, f"bad handshake: {exc}"))
+            return
+        if isinstance(message, pusher.ConnectionEstablished):
+            server_timeout = message.activity_timeout or self._timeouts.max_activity
+            self._established.set_result(min(self._timeouts.max_activity, server_timeout))
+        elif isinstance(message, pusher.PusherError):
+            self._error_code = message.code
+            self._error_message = message.message
+            self._established.set_result(None)
+        else:
+            kind = type(message).__name__
+            self._established.set_result(
+                Ending(
+                    EndingKind.BACKOFF,
+                    f"bad handshake: expected connection_established, got {kind}",
+                )
+            )
+
+    def _on_control(self, message: pusher.ServerMessage) -> None:
         if isinstance(message, pusher.Ping):
-            self._send_soon(pusher.encode_pong())
+            self._send(pusher.encode_pong())
         elif isinstance(message, pusher.SubscriptionSucceeded):
             if message.channel == self._chat_channel:
                 self._sink.subscribed()
@@ -207,33 +405,39 @@ class _Session:
             log.warning("subscription to %s refused: %s", message.channel, message.message)
             if message.channel == self._chat_channel:
                 self._dead_reason = f"chat subscription refused: {message.message}"
-                self._ws.transport.abort()
+                self._abort()
 
-    def _send_soon(self, frame: str) -> None:
-        task = self._loop.create_task(self._ws.send(frame))
-        task.add_done_callback(_ignore_closed)
+    def _send(self, frame: str) -> None:
+        if self._link is not None:
+            self._link.send_text(frame)
 
-    async def _watchdog(self, activity_timeout: float) -> None:
-        """Ping after `activity_timeout` of silence; no frame `pong_timeout` later = half-open."""
-        while True:
-            idle_until = self._last_frame_at + activity_timeout
+    def _abort(self) -> None:
+        if self._link is not None:
+            self._link.abort()
+
+    async def _keep_alive(self, link: _Link, activity_timeout: float) -> None:
+        """Until the link is lost: ping after `activity_timeout` of silence; no frame
+        `pong` seconds later means the connection is half-open."""
+        lost = link.lost
+        while not lost.done():
+            idle_until = link.last_read_at + activity_timeout
             if self._loop.time() < idle_until:
-                await asyncio.sleep(idle_until - self._loop.time())
+                await asyncio.wait((lost,), timeout=idle_until - self._loop.time())
                 continue
             pinged_at = self._loop.time()
-            await self._ws.send(pusher.encode_ping())
-            await asyncio.sleep(self._timeouts.pong)
-            if self._last_frame_at < pinged_at:
+            link.send_text(pusher.encode_ping())
+            await asyncio.wait((lost,), timeout=self._timeouts.pong)
+            if not lost.done() and link.last_read_at < pinged_at:
                 self._dead_reason = (
                     f"no answer to ping in {self._timeouts.pong:g} s: connection dead"
                 )
-                self._ws.transport.abort()  # half-open: a close handshake would hang
-                return
+                link.abort()  # half-open: a close handshake would hang
+                await lost
 
     def _ending(self, fallback: str = "") -> Ending:
         if self._dead_reason is not None:
             return Ending(EndingKind.BACKOFF, self._dead_reason)
-        rcvd = self._ws.protocol.close_rcvd
+        rcvd = self._link.ws.close_rcvd if self._link is not None else None
         code = rcvd.code if rcvd is not None else None
         if code is None or code == 1006:
             code = self._error_code if self._error_code is not None else code
@@ -243,8 +447,3 @@ class _Session:
         if rcvd is not None and rcvd.reason and code == rcvd.code:
             reason += f": {rcvd.reason}"
         return classify_ending(code, reason)
-
-
-def _ignore_closed(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.debug("send failed: %s", task.exception())
