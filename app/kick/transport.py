@@ -40,7 +40,7 @@ MAX_ACTIVITY_TIMEOUT = 120.0  # we ping after min(this, server's activity_timeou
 PONG_TIMEOUT = 30.0  # then declare the connection dead if nothing arrives
 MAX_FRAME_BYTES = 8 * 1024 * 1024  # Kick frames are small; a 1 MB one must still pass
 READ_BUFFER_BYTES = 64 * 1024  # one buffer per connection, reused for every read
-READ_COALESCE = 0.005  # seconds; see Timeouts.coalesce
+READ_COALESCE = 0.01  # seconds; see Timeouts.coalesce
 CLOSE_TIMEOUT = 2.0  # after our close frame, wait this long for the server to hang up
 
 EndpointProvider = Callable[[ChannelTarget, bool], Awaitable[str]]
