@@ -7,11 +7,17 @@ import importlib
 import sys
 
 from app import __version__
-from app.cli import add_normalize_command
-from app.watch import add_watch_command
+
+# The subcommands' names, known without importing them: the GUI starts without loading the
+# headless commands' modules (the whole network stack; start-up time). A test keeps this in step
+# with `build_parser`.
+COMMANDS = frozenset({"normalize", "watch"})
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from app.cli import add_normalize_command
+    from app.watch import add_watch_command
+
     parser = argparse.ArgumentParser(
         prog="python -m app",
         description="VMSC for Kick. Without a command, starts the desktop app.",
@@ -25,10 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    parser = build_parser()
     # Anything that is not a subcommand belongs to the GUI (Qt takes options like -platform).
-    if args and (args[0] in _command_names(parser) or args[0] in ("-h", "--help", "--version")):
-        namespace = parser.parse_args(args)
+    if args and (args[0] in COMMANDS or args[0] in ("-h", "--help", "--version")):
+        namespace = build_parser().parse_args(args)
         status: int = namespace.run(namespace)
         return status
     return _run_gui(argv)

@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import signal
 import sys
 import tempfile
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImageReader
 from PySide6.QtWidgets import QApplication
 
 from app import APP_NAME, __version__
-from app.core.supervisor import Status
 from app.id_cache import SettingsIdCache
-from app.logs import log_dir, setup_logging
+from app.logs import add_file_logging, log_dir, setup_console_logging
 from app.settings import CONFIG_DIR_ENV, SettingsStore
 from app.ui.main_window import MainWindow
 from app.ui.theme import icon, load_theme
+
+# asyncio (~50 ms to import here) and the network stack load after the first paint: they are
+# imported where they are used.
+if TYPE_CHECKING:
+    import asyncio
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +41,8 @@ class VmscApp:
     ) -> None:
         # The network stack (httpx, websockets, the pipeline) is imported here, not at the top:
         # `main` paints the window first and loads this while the user already sees it.
+        import asyncio
+
         from app.kick.api import KickApi
         from app.kick.session import build_supervisor
         from app.services.connection import ConnectionService
@@ -51,28 +57,26 @@ class VmscApp:
         self._wire()
 
     def _wire(self) -> None:
+        # The window's pages are built when first shown: their requests come through the
+        # window's signals, and the window hands them the current state.
         window, service = self.window, self.service
-        window.sources.connectRequested.connect(service.connect_channel)
-        window.sources.disconnectRequested.connect(service.disconnect_channel)
-        window.status_card.retryRequested.connect(service.retry_now)
-        service.statusChanged.connect(self._show_status)
-        service.countChanged.connect(window.status_card.set_event_count)
-        service.eventsReceived.connect(window.feed.add_events)
-        window.settings_page.autoConnectChanged.connect(
+        window.connectRequested.connect(service.connect_channel)
+        window.disconnectRequested.connect(service.disconnect_channel)
+        window.retryRequested.connect(service.retry_now)
+        service.statusChanged.connect(window.set_status)
+        service.countChanged.connect(window.set_event_count)
+        service.eventsReceived.connect(window.add_events)
+        window.autoConnectChanged.connect(
             lambda enabled: self.settings.update(auto_connect=enabled)
         )
         window.closeRequested.connect(self.request_close)
 
-    def _show_status(self, status: Status) -> None:
-        self.window.status_card.set_status(status)
-        self.window.status_card.set_event_count(status.event_count)
-        self.window.sources.set_status(status)
-
     def start(self, *, auto_connect: bool = True) -> None:
         settings = self.settings.settings
-        self.window.restore_geometry_text(settings.window_geometry)
-        self.window.sources.set_username(settings.kick_slug)
-        self.window.settings_page.set_auto_connect(settings.auto_connect)
+        if not self.window.isVisible():  # `main` shows the window before building the app
+            self.window.restore_geometry_text(settings.window_geometry)
+        self.window.set_username(settings.kick_slug)
+        self.window.set_auto_connect(settings.auto_connect)
         self.window.show()
         if auto_connect and self.service.auto_connect():
             log.info("auto-connecting to %s", settings.kick_slug)
@@ -83,6 +87,8 @@ class VmscApp:
         if self._closing:
             return
         self._closing = True
+        import asyncio
+
         self._close_task = asyncio.ensure_future(self._close())
 
     async def _close(self) -> None:
@@ -139,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.smoke_test and not os.environ.get(CONFIG_DIR_ENV):
         # never touch the user's real settings (or logs) from a smoke test
         os.environ[CONFIG_DIR_ENV] = tempfile.mkdtemp(prefix="vmsc-smoke-")
-    log_file = setup_logging()
+    setup_console_logging()  # the log file is opened once the window is on screen
     existing = QApplication.instance()
     qapp = existing if isinstance(existing, QApplication) else QApplication([sys.argv[0], *qt_args])
     qapp.setApplicationName(APP_NAME)
@@ -149,14 +155,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     qapp.setQuitOnLastWindowClosed(False)
     qapp.setWindowIcon(icon("vmsc.svg"))
     load_theme(qapp)
-    log.info("%s %s starting; log file %s", APP_NAME, __version__, log_file)
 
-    # First paint before the event loop and the network stack load (start-up time).
+    # First paint before the event loop, the network stack and the log file (start-up time).
     settings = SettingsIdCache(SettingsStore())
-    window = MainWindow(log_dir())
+    first_launch = not settings.settings.kick_slug  # straight to where the username goes
+    window = MainWindow(log_dir(), page=1 if first_launch else 0)
     window.restore_geometry_text(settings.settings.window_geometry)
+    window.set_username(settings.settings.kick_slug)
+    window.set_auto_connect(settings.settings.auto_connect)
     window.show()
     qapp.processEvents()
+
+    log_file = add_file_logging()
+    log.info("%s %s starting; log file %s", APP_NAME, __version__, log_file)
+    import asyncio
 
     import qasync  # type: ignore[import-untyped]  # ships no type information
 
@@ -176,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _smoke_test(qapp: QApplication, vmsc: VmscApp) -> int:
+    import asyncio
+
     await asyncio.sleep(0.3)  # let the loop run: paint, timers, deferred layout
     try:
         line = _smoke_check(qapp, vmsc)

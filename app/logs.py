@@ -1,19 +1,22 @@
-"""Logging to a rotating file in the platform's log dir (Settings > Open log folder)."""
+"""Logging to a rotating file in the platform's log dir (Settings > Open log folder).
+
+Start-up paints the window first: `setup_console_logging` (cheap) runs before it and keeps what
+is logged meanwhile; `add_file_logging` (it loads `logging.handlers`) runs once the window is on
+screen and writes those records to the file too. `setup_logging` does both at once.
+"""
 
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import sys
 from pathlib import Path
-
-import platformdirs
 
 from app.settings import CONFIG_DIR_ENV
 
 LOG_FILE = "vmsc.log"
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_EARLY_LIMIT = 1_000  # records kept for the file while it is not open yet
 
 
 def log_dir() -> Path:
@@ -21,12 +24,30 @@ def log_dir() -> Path:
     override = os.environ.get(CONFIG_DIR_ENV)
     if override:
         return Path(override) / "logs"
+    import platformdirs  # here, not at the top: ~15 ms of start-up, needed only without override
+
     return Path(platformdirs.user_log_dir("VMSC", appauthor=False))
 
 
-def setup_logging(level: int = logging.INFO) -> Path | None:
-    """Log to a rotating file (2 MB x 5) and warnings to stderr; returns the file, or None when
-    it could not be opened (then stderr only: a read-only home must not stop the app)."""
+class _EarlyRecords(logging.Handler):
+    """Keeps the records logged before the file is open (bounded), to replay into it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if len(self.records) < _EARLY_LIMIT:
+            self.records.append(record)
+
+
+def _mark(handler: logging.Handler) -> logging.Handler:
+    handler._vmsc = True  # type: ignore[attr-defined]
+    return handler
+
+
+def setup_console_logging(level: int = logging.INFO) -> None:
+    """Warnings to stderr at once; every record at `level` kept for `add_file_logging`."""
     root = logging.getLogger()
     root.setLevel(level)
     for handler in list(root.handlers):
@@ -36,8 +57,23 @@ def setup_logging(level: int = logging.INFO) -> Path | None:
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(logging.WARNING)
     console.setFormatter(logging.Formatter(_FORMAT))
-    console._vmsc = True  # type: ignore[attr-defined]
-    root.addHandler(console)
+    root.addHandler(_mark(console))
+    root.addHandler(_mark(_EarlyRecords()))
+
+
+def add_file_logging() -> Path | None:
+    """Log to a rotating file (2 MB x 5), starting with what was logged since
+    `setup_console_logging`; returns the file, or None when it could not be opened (then stderr
+    only: a read-only home must not stop the app)."""
+    import logging.handlers
+
+    root = logging.getLogger()
+    early: list[logging.LogRecord] = []
+    for handler in list(root.handlers):
+        if isinstance(handler, _EarlyRecords):
+            early.extend(handler.records)
+            root.removeHandler(handler)
+            handler.close()
     path = log_dir() / LOG_FILE
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -48,6 +84,14 @@ def setup_logging(level: int = logging.INFO) -> Path | None:
         logging.getLogger(__name__).error("cannot write the log file %s: %s", path, exc)
         return None
     file_handler.setFormatter(logging.Formatter(_FORMAT))
-    file_handler._vmsc = True  # type: ignore[attr-defined]
-    root.addHandler(file_handler)
+    for record in early:
+        if record.levelno >= root.level:
+            file_handler.handle(record)
+    root.addHandler(_mark(file_handler))
     return path
+
+
+def setup_logging(level: int = logging.INFO) -> Path | None:
+    """Warnings to stderr and everything at `level` to the rotating log file."""
+    setup_console_logging(level)
+    return add_file_logging()

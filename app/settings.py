@@ -20,8 +20,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
@@ -136,6 +134,8 @@ def default_config_dir() -> Path:
     env = os.environ.get(CONFIG_DIR_ENV)
     if env:
         return Path(env)
+    import platformdirs  # here, not at the top: ~15 ms of start-up, needed only without env
+
     return Path(platformdirs.user_config_dir("VMSC", appauthor=False))
 
 

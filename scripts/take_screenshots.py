@@ -134,6 +134,7 @@ async def main() -> None:
     from tests.pusher_server import PusherConn, ScriptedPusherServer
 
     go_live = asyncio.Event()
+    more = asyncio.Event()
 
     async def script(conn: PusherConn) -> None:
         await conn.handshake()
@@ -160,6 +161,9 @@ async def main() -> None:
         )
         for n in range(60, 75):
             await conn.send("App\\Events\\ChatMessageEvent", chat(n), CHAT)
+        await more.wait()
+        for n in range(75, 87):
+            await conn.send("App\\Events\\ChatMessageEvent", chat(n), CHAT)
         await conn.hold()
 
     OUT.mkdir(parents=True, exist_ok=True)
@@ -180,6 +184,14 @@ async def main() -> None:
         await until(lambda: str(service.status.state) == "live", service.statusChanged)
         await until(lambda: vmsc.window.feed.model.rowCount() >= 80, service.eventsReceived)
         await shoot("live")
+        # a reader scrolled down: new rows do not push the feed, a button offers the newest
+        feed = vmsc.window.feed
+        bar = feed.list_view.verticalScrollBar()
+        bar.setValue(bar.maximum() // 2)
+        more.set()
+        await until(lambda: feed.unseen >= 12, service.eventsReceived)
+        await shoot("feed-scrolled")
+        feed.scroll_to_latest()
         vmsc.window.show_page(1)
         vmsc.window.sources.kick_card.set_expanded(True)
         await shoot("sources")

@@ -194,3 +194,7 @@ def test_subcommand_does_not_start_the_gui(
     assert entry.main(["normalize", str(frames)]) == 0
     assert calls == []
     assert [e.type.value for e in events(capsysbinary.readouterr().out)] == ["chat"]
+
+
+def test_the_gui_entry_knows_every_subcommand_without_importing_them() -> None:
+    assert entry._command_names(entry.build_parser()) == entry.COMMANDS

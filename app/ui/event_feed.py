@@ -7,26 +7,24 @@
 - `EventFeedDelegate` paints rows with `QPainter.drawText` and `QTextLayout` on plain strings:
   there is no rich text anywhere, so hostile chat such as `<b>` or `<img src=x>` is drawn as the
   characters it is (design rule 8). Row layouts are cached per event and width.
-- `EventFeedView` puts the filter, the count and the list together.
+- `EventFeedView` (in `app.ui.feed_view`, re-exported here) puts the filter, the count and the
+  list together, and builds the model and the delegate on first use.
 
 `describe(event)` / `display_text(event)` are the pure functions that decide every word drawn.
 """
 
 from __future__ import annotations
 
-import enum
 import re
 import zlib
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractItemModel,
     QAbstractListModel,
-    QEvent,
     QModelIndex,
     QPersistentModelIndex,
     QPointF,
@@ -40,32 +38,21 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetricsF,
-    QGuiApplication,
-    QKeyEvent,
-    QKeySequence,
     QPainter,
-    QPaintEvent,
-    QPalette,
     QPen,
-    QResizeEvent,
     QTextCharFormat,
     QTextLayout,
     QTextOption,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QComboBox,
-    QHBoxLayout,
-    QLabel,
-    QListView,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
-    QVBoxLayout,
     QWidget,
 )
 
 from app.core.events import EventType, StreamEvent
+from app.ui.feed_view import FILTERS, EventFeedView, FeedCategory
 
 __all__ = [
     "DEFAULT_CAPACITY",
@@ -92,27 +79,6 @@ ModelIndex = QModelIndex | QPersistentModelIndex
 
 # =============================================================================== categories
 
-
-class FeedCategory(enum.StrEnum):
-    ALL = "all"
-    CHAT = "chat"
-    FOLLOWS = "follows"
-    SUBS = "subs"
-    LIVE = "live"
-    MODERATION = "moderation"
-    OTHER = "other"
-
-
-# (combo text, category), in the order the filter offers them.
-FILTERS: tuple[tuple[str, FeedCategory], ...] = (
-    ("All", FeedCategory.ALL),
-    ("Chat", FeedCategory.CHAT),
-    ("Follows", FeedCategory.FOLLOWS),
-    ("Subs & gifts", FeedCategory.SUBS),
-    ("Live", FeedCategory.LIVE),
-    ("Moderation", FeedCategory.MODERATION),
-    ("Other", FeedCategory.OTHER),
-)
 
 _CATEGORY = {
     EventType.CHAT: FeedCategory.CHAT,
@@ -1087,209 +1053,3 @@ class EventFeedDelegate(QStyledItemDelegate):
             painter.setPen(_MUTED)
             detail = m.fm.elidedText(row.detail, Qt.TextElideMode.ElideRight, right - x)
             painter.drawText(QPointF(x, baseline + m.line), detail)
-
-
-# =============================================================================== view
-
-
-class _FeedList(QListView):
-    """The list: keeps the delegate's width and font current, says something when empty,
-    copies the selected rows as text."""
-
-    def __init__(self, delegate: EventFeedDelegate, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._delegate = delegate
-        self.empty_text = _EMPTY_ALL
-
-    def _sync_delegate(self) -> None:
-        changed = self._delegate.set_font(self.font())
-        changed = self._delegate.set_width(self.viewport().width()) or changed
-        if changed:
-            self.scheduleDelayedItemsLayout()
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        self._sync_delegate()
-        super().resizeEvent(event)
-
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
-            self._sync_delegate()
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        model = self.model()
-        if model is not None and model.rowCount() == 0:
-            painter = QPainter(self.viewport())
-            painter.setPen(_FAINT)
-            painter.drawText(
-                self.viewport().rect().adjusted(24, 24, -24, -24),
-                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                self.empty_text,
-            )
-            painter.end()
-            return
-        super().paintEvent(event)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.matches(QKeySequence.StandardKey.Copy):
-            rows = sorted(self.selectionModel().selectedIndexes(), key=lambda i: i.row())
-            lines = [str(index.data(Qt.ItemDataRole.DisplayRole) or "") for index in rows]
-            if lines:
-                QGuiApplication.clipboard().setText("\n".join(lines))
-            event.accept()
-            return
-        super().keyPressEvent(event)
-
-
-_EMPTY_ALL = "Events will appear here once the channel is connected."
-
-
-class EventFeedView(QWidget):
-    """Title, event count, type filter (`feedFilter`) and the list (`eventFeedList`).
-
-    With the "All" filter the list shows the model itself; another filter puts an
-    `EventFilterProxy` in between."""
-
-    def __init__(
-        self,
-        model: EventFeedModel | None = None,
-        parent: QWidget | None = None,
-        *,
-        title: str = "Live events",
-    ) -> None:
-        super().__init__(parent)
-        self.setObjectName("eventFeed")
-        self._model = model if model is not None else EventFeedModel(parent=self)
-        self._proxy = EventFilterProxy(self)
-        self._proxy.setSourceModel(self._model)
-
-        heading = QLabel(title, self)
-        heading.setObjectName("feedTitle")
-        self._count = QLabel("", self)
-        self._count.setObjectName("feedCount")
-        self._filter = QComboBox(self)
-        self._filter.setObjectName("feedFilter")
-        self._filter.setAccessibleName("Show events of type")
-        self._filter.setToolTip("Show only one kind of event")
-        for text, category in FILTERS:
-            self._filter.addItem(text, category.value)
-        self._filter.currentIndexChanged.connect(self._on_filter)
-
-        self._delegate = EventFeedDelegate(self, resolve=self._event_at_source_row)
-        self._delegate.max_cached_heights = 2 * self._model.capacity + 1_000
-        self._list = _FeedList(self._delegate, self)
-        self._list.setObjectName("eventFeedList")
-        self._list.setAccessibleName("Event feed")
-        self._list.setModel(self._model)
-        self._list.setItemDelegate(self._delegate)
-        self._list.setUniformItemSizes(False)
-        self._list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-        self._list.verticalScrollBar().setSingleStep(24)
-        self._list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self._list.setResizeMode(QListView.ResizeMode.Adjust)
-        self._list.setLayoutMode(QListView.LayoutMode.Batched)  # big relayouts stay responsive
-        self._list.setBatchSize(500)
-        self._list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self._list.setMouseTracking(True)
-        palette = self._list.palette()
-        palette.setColor(QPalette.ColorRole.Base, QColor("#121417"))
-        self._list.setPalette(palette)
-
-        header = QHBoxLayout()
-        header.setSpacing(10)
-        header.addWidget(heading)
-        header.addWidget(self._count, 0, Qt.AlignmentFlag.AlignBottom)
-        header.addStretch(1)
-        header.addWidget(self._filter)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(10)
-        layout.addLayout(header)
-        layout.addWidget(self._list, 1)
-
-        self._model.countChanged.connect(self._render_count)
-        self._model.modelReset.connect(lambda: self._render_count(len(self._model)))
-        self._render_count(len(self._model))
-
-    # -- API -----------------------------------------------------------------------------------
-
-    @property
-    def model(self) -> EventFeedModel:
-        return self._model
-
-    @property
-    def proxy(self) -> EventFilterProxy:
-        return self._proxy
-
-    @property
-    def list_view(self) -> QListView:
-        return self._list
-
-    @property
-    def delegate(self) -> EventFeedDelegate:
-        return self._delegate
-
-    def add_events(self, events: Sequence[StreamEvent]) -> None:
-        self._model.add_events(events)
-
-    def clear(self) -> None:
-        self._model.clear()
-
-    def set_filter(self, category: FeedCategory) -> None:
-        for i in range(self._filter.count()):
-            if self._filter.itemData(i) == category.value:
-                self._filter.setCurrentIndex(i)
-                return
-
-    def category(self) -> FeedCategory:
-        return self._proxy.category
-
-    def visible_events(self) -> list[StreamEvent]:
-        """The events the list shows now, top to bottom."""
-        model = self._list.model()
-        events = []
-        for row in range(model.rowCount()):
-            event = self._event_for(model.index(row, 0))
-            if event is not None:
-                events.append(event)
-        return events
-
-    # -- internals -----------------------------------------------------------------------------
-
-    def _event_for(self, index: ModelIndex) -> StreamEvent | None:
-        """The event behind a list index, without a trip through `data()` (cheap matters: the
-        list asks for every row's size whenever rows arrive)."""
-        row = index.row()
-        if index.model() is self._proxy:
-            row = self._proxy.mapToSource(index).row()
-        if 0 <= row < len(self._model):
-            return self._model.event_at(row)
-        return None
-
-    def _event_at_source_row(self, index: ModelIndex) -> StreamEvent | None:
-        """`_event_for` while the list shows the model itself (the "All" filter)."""
-        try:
-            return self._model.event_at(index.row())
-        except IndexError:
-            return None
-
-    def _on_filter(self, i: int) -> None:
-        category = FeedCategory(self._filter.itemData(i))
-        self._proxy.set_category(category)
-        if category is FeedCategory.ALL:
-            self._delegate.set_resolver(self._event_at_source_row)
-            target: QAbstractItemModel = self._model
-        else:
-            self._delegate.set_resolver(self._event_for)
-            target = self._proxy
-        if self._list.model() is not target:
-            self._list.setModel(target)
-        self._list.empty_text = (
-            _EMPTY_ALL
-            if category is FeedCategory.ALL
-            else f"No {self._filter.itemText(i).lower()} events yet."
-        )
-        self._list.viewport().update()
-
-    def _render_count(self, n: int) -> None:
-        self._count.setText(_plural(n, "event", "events") if n else "")

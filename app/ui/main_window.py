@@ -1,8 +1,19 @@
-"""The main window: a sidebar (Dashboard, Sources, Settings) and the page it selects."""
+"""The main window: a sidebar (Dashboard, Sources, Settings) and the page it selects.
+
+Only the page the window opens on is built with it (start-up time: it is what the first paint
+shows); the others are built the first time they are shown or asked for (`status_card` and
+`feed` build the Dashboard, `sources` and `settings_page` their pages).
+
+The composition root talks to the window, not to the pages: the pages' requests come out of the
+window's own signals, and what the window is told (status, event count, username, auto-connect)
+is remembered and given to a page when it is built, so every page is current the first time it
+is opened.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
@@ -11,7 +22,6 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
-    QMainWindow,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -19,19 +29,33 @@ from PySide6.QtWidgets import (
 )
 
 from app import APP_NAME
-from app.ui.event_feed import EventFeedView
-from app.ui.settings_page import SettingsPage
-from app.ui.sources_panel import SourcesPanel
 from app.ui.status_card import KickStatusCard
 from app.ui.theme import icon
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from app.core.events import StreamEvent
+    from app.core.supervisor import Status
+    from app.ui.feed_view import EventFeedView
+    from app.ui.settings_page import SettingsPage
+    from app.ui.sources_panel import SourcesPanel
 
 PAGES = ("Dashboard", "Sources", "Settings")
 
 
-class MainWindow(QMainWindow):
-    closeRequested = Signal()  # the app disconnects first, then calls `close_now()`
+class MainWindow(QWidget):
+    """A plain top-level widget: no menus, toolbars or docks, so no QMainWindow (whose layout
+    machinery starts an animation timer before the first paint)."""
 
-    def __init__(self, log_folder: Path, parent: QWidget | None = None) -> None:
+    closeRequested = Signal()  # the app disconnects first, then calls `close_now()`
+    # What the pages ask for (forwarded once a page is built).
+    connectRequested = Signal(str, object, object)  # slug, chatroom id | None, channel id | None
+    disconnectRequested = Signal()
+    autoConnectChanged = Signal(bool)
+    retryRequested = Signal()
+
+    def __init__(self, log_folder: Path, parent: QWidget | None = None, *, page: int = 0) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowTitle(f"{APP_NAME} for Kick")
@@ -39,30 +63,21 @@ class MainWindow(QMainWindow):
         self.resize(1100, 720)
         self.setMinimumSize(760, 520)
         self._may_close = False
+        self._log_folder = log_folder
+        self._sources: SourcesPanel | None = None
+        self._settings_page: SettingsPage | None = None
+        # What the lazily built pages show when they are built.
+        self._status: Status | None = None
+        self._event_count: int | None = None  # set apart from the status between batches
+        self._username = ""
+        self._auto_connect = True
 
-        self.status_card = KickStatusCard()
-        self.feed = EventFeedView()
-        self.sources = SourcesPanel()
-        self.settings_page = SettingsPage(log_folder)
-
-        dashboard = QWidget()
-        dashboard.setObjectName("dashboardPage")
-        title = QLabel("Dashboard", dashboard)
-        title.setObjectName("pageTitle")
-        dash_layout = QVBoxLayout(dashboard)
-        dash_layout.setContentsMargins(28, 24, 28, 24)
-        dash_layout.setSpacing(14)
-        dash_layout.addWidget(title)
-        top = QHBoxLayout()
-        top.addWidget(self.status_card, 0)
-        top.addStretch(1)
-        dash_layout.addLayout(top)
-        dash_layout.addWidget(self.feed, 1)
+        self._status_card: KickStatusCard | None = None
+        self._feed: EventFeedView | None = None
 
         self.pages = QStackedWidget()
         self.pages.setObjectName("pages")
-        for page in (dashboard, self.sources, self.settings_page):
-            self.pages.addWidget(page)
+        self._page_widgets: list[QWidget | None] = [None, None, None]
 
         sidebar = QFrame()
         sidebar.setObjectName("sidebar")
@@ -88,24 +103,152 @@ class MainWindow(QMainWindow):
         side_layout.addStretch(1)
         self.nav.idClicked.connect(self.show_page)
 
-        central = QWidget()
-        layout = QHBoxLayout(central)
+        layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(sidebar)
         layout.addWidget(self.pages, 1)
-        self.setCentralWidget(central)
-        self.show_page(0)
+        self._current = page
+        self.show_page(page)  # the other pages are built when first shown or asked for
+
+    # -- pages ---------------------------------------------------------------------------------
+
+    @property
+    def status_card(self) -> KickStatusCard:
+        """The Dashboard's Kick card (the Dashboard is built on first use)."""
+        if self._status_card is None:
+            self._build_dashboard()
+        assert self._status_card is not None
+        return self._status_card
+
+    @property
+    def feed(self) -> EventFeedView:
+        """The Dashboard's event feed (the Dashboard is built on first use)."""
+        if self._feed is None:
+            self._build_dashboard()
+        assert self._feed is not None
+        return self._feed
+
+    def _build_dashboard(self) -> QWidget:
+        from app.ui.feed_view import EventFeedView
+
+        card = KickStatusCard()
+        if self._status is not None:
+            card.set_status(self._status)
+        if self._event_count is not None:
+            card.set_event_count(self._event_count)
+        card.retryRequested.connect(self.retryRequested)
+        feed = EventFeedView()
+        self._status_card, self._feed = card, feed
+        dashboard = QWidget()
+        dashboard.setObjectName("dashboardPage")
+        title = QLabel("Dashboard", dashboard)
+        title.setObjectName("pageTitle")
+        dash_layout = QVBoxLayout(dashboard)
+        dash_layout.setContentsMargins(28, 24, 28, 24)
+        dash_layout.setSpacing(14)
+        dash_layout.addWidget(title)
+        top = QHBoxLayout()
+        top.addWidget(card, 0)
+        top.addStretch(1)
+        dash_layout.addLayout(top)
+        dash_layout.addWidget(feed, 1)
+        self._add_page(0, dashboard)
+        return dashboard
+
+    @property
+    def sources(self) -> SourcesPanel:
+        """The Sources page (built on first use)."""
+        if self._sources is None:
+            from app.ui.sources_panel import SourcesPanel
+
+            page = SourcesPanel()
+            page.set_username(self._username)
+            if self._status is not None:
+                page.set_status(self._status)
+            page.connectRequested.connect(self.connectRequested)
+            page.disconnectRequested.connect(self.disconnectRequested)
+            self._sources = page
+            self._add_page(1, page)
+        return self._sources
+
+    @property
+    def settings_page(self) -> SettingsPage:
+        """The Settings page (built on first use)."""
+        if self._settings_page is None:
+            from app.ui.settings_page import SettingsPage
+
+            page = SettingsPage(self._log_folder)
+            page.set_auto_connect(self._auto_connect)
+            page.autoConnectChanged.connect(self._on_auto_connect_changed)
+            self._settings_page = page
+            self._add_page(2, page)
+        return self._settings_page
+
+    def is_page_built(self, index: int) -> bool:
+        return self._page_widgets[index] is not None
+
+    def _add_page(self, index: int, page: QWidget) -> None:
+        self._page_widgets[index] = page
+        # the stack holds the built pages in page order
+        position = sum(1 for built in self._page_widgets[:index] if built is not None)
+        self.pages.insertWidget(position, page)
+
+    def _page(self, index: int) -> QWidget:
+        if index == 1:
+            return self.sources
+        if index == 2:
+            return self.settings_page
+        return self._page_widgets[0] or self._build_dashboard()
 
     def show_page(self, index: int) -> None:
-        self.pages.setCurrentIndex(index)
+        page = self._page(index)
+        self._current = index
+        self.pages.setCurrentWidget(page)
         button = self.nav.button(index)
         button.setChecked(True)
         if index == 1:
-            self.sources.setFocus(Qt.FocusReason.OtherFocusReason)
+            page.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def page_name(self) -> str:
-        return PAGES[self.pages.currentIndex()]
+        return PAGES[self._current]
+
+    # -- what the app tells the pages ----------------------------------------------------------
+
+    def set_status(self, status: Status) -> None:
+        """The connection status, for the dashboard card and the Sources page."""
+        self._status = status
+        self._event_count = status.event_count
+        if self._status_card is not None:
+            self._status_card.set_status(status)
+        if self._sources is not None:
+            self._sources.set_status(status)
+
+    def set_event_count(self, n: int) -> None:
+        """Events since the connection was established (the card's count)."""
+        self._event_count = n
+        if self._status_card is not None:
+            self._status_card.set_event_count(n)
+
+    def add_events(self, events: Sequence[StreamEvent]) -> None:
+        """New events for the feed (the Dashboard is built for them if it was not yet)."""
+        self.feed.add_events(events)
+
+    def set_username(self, text: str) -> None:
+        self._username = text
+        if self._sources is not None:
+            self._sources.set_username(text)
+
+    def set_auto_connect(self, enabled: bool) -> None:
+        self._auto_connect = enabled
+        if self._settings_page is not None:
+            self._settings_page.set_auto_connect(enabled)
+
+    def _on_auto_connect_changed(self, enabled: bool) -> None:
+        self._auto_connect = enabled
+        self.autoConnectChanged.emit(enabled)
+
+    # -- geometry and closing ------------------------------------------------------------------
 
     def geometry_text(self) -> str:
         return bytes(self.saveGeometry().toBase64().data()).decode("ascii")

@@ -7,6 +7,8 @@ state it is given, and asks for things with `connectRequested(slug, chatroom_id,
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QRegularExpression, QSize, Qt, Signal
 from PySide6.QtGui import (
     QFocusEvent,
@@ -28,10 +30,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.state import ConnectionState
-from app.core.supervisor import Status
 from app.kick.slug import InvalidSlugError, validate_slug
-from app.ui.status_card import PULSING_STATES, PulseDot
+from app.ui.status_card import NO_STATUS, PULSING_STATES, PulseDot, StatusFields
 from app.ui.theme import icon, repolish
+
+if TYPE_CHECKING:  # the supervisor module loads asyncio: not before the first paint
+    from app.core.supervisor import Status
 
 __all__ = ["KickSourceCard", "SourcesPanel", "parse_manual_ids", "slug_error"]
 
@@ -108,7 +112,7 @@ class KickSourceCard(QFrame):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._status = Status()
+        self._status: StatusFields = NO_STATUS
         self._expanded = False
         self.setObjectName("kickSourceCard")
         self.setProperty("state", ConnectionState.DISCONNECTED.value)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import (
     Property,
@@ -34,13 +35,17 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.state import ConnectionState
-from app.core.supervisor import Status
 from app.ui.theme import icon, repolish
 
+if TYPE_CHECKING:  # the supervisor module loads asyncio: not before the first paint
+    from app.core.supervisor import Status
+
 __all__ = [
+    "NO_STATUS",
     "PULSING_STATES",
     "KickStatusCard",
     "PulseDot",
+    "StatusFields",
     "describe_reason",
     "format_count",
     "format_duration",
@@ -49,6 +54,44 @@ __all__ = [
 # Which indicators pulse (design.md §1). Behaviour, not colour: the colours live in the QSS.
 PULSING_STATES = frozenset({ConnectionState.CONNECTING, ConnectionState.RECONNECTING})
 _NO_VALUE = "—"
+
+
+class StatusFields(Protocol):
+    """What the views read of a `Status` (the supervisor's), so they can show the initial state
+    without loading the supervisor's module (asyncio) before the window is first painted."""
+
+    @property
+    def state(self) -> ConnectionState: ...
+    @property
+    def slug(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def attempt(self) -> int: ...
+    @property
+    def retry_at(self) -> float | None: ...
+    @property
+    def connected_at(self) -> float | None: ...
+    @property
+    def event_count(self) -> int: ...
+
+
+class _NoStatus:
+    """What `Status()` says: disconnected, no channel (a test keeps the two equal)."""
+
+    state = ConnectionState.DISCONNECTED
+    slug = ""
+    channel = ""
+    reason = ""
+    attempt = 0
+    retry_at: float | None = None
+    connected_at: float | None = None
+    event_count = 0
+
+
+NO_STATUS: StatusFields = _NoStatus()
 
 
 def format_duration(seconds: float) -> str:
@@ -201,8 +244,9 @@ def _label(name: str, text: str = "", parent: QWidget | None = None) -> QLabel:
 
 
 class KickStatusCard(QFrame):
-    """The Kick card. Children by objectName: stateIndicator, stateLabel, channelName,
-    channelSlug, liveDot, liveText, eventCount, uptime, statusDetail, retryNowButton."""
+    """The Kick card. Children by objectName: stateIndicator (or, while live, liveDot) and
+    stateLabel in the state pill, channelName, channelSlug, liveBadge ("Offline": connected, not
+    broadcasting), eventCount, uptime, statusDetail, retryNowButton."""
 
     retryRequested = Signal()
     PREFERRED_WIDTH = 400
@@ -215,7 +259,7 @@ class KickStatusCard(QFrame):
     ) -> None:
         super().__init__(parent)
         self._clock = clock
-        self._status = Status()
+        self._status: Status | None = None  # None: nothing said yet, shown as NO_STATUS
         self.setObjectName("kickStatusCard")
         self.setProperty("state", ConnectionState.DISCONNECTED.value)
         self.setAccessibleName("Kick connection")
@@ -226,7 +270,8 @@ class KickStatusCard(QFrame):
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self.tick)
 
-        # -- header: brand on the left, state pill on the right
+        # -- header: brand on the left, state pill on the right. While live the pill's dot is
+        # the pulsing live dot: "Live" is said once, in the pill.
         logo = QLabel(self)
         logo.setObjectName("kickLogo")
         logo.setPixmap(icon("kick.svg").pixmap(QSize(22, 22)))
@@ -235,13 +280,18 @@ class KickStatusCard(QFrame):
         pill = QFrame(self)
         pill.setObjectName("statePill")
         pill.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        self._pill = pill
         self._indicator = PulseDot(pill, diameter=8, halo=4)
         self._indicator.setObjectName("stateIndicator")
+        self._live_dot = PulseDot(pill, diameter=8, halo=4)
+        self._live_dot.setObjectName("liveDot")
+        self._live_dot.hide()
         self._state_label = _label("stateLabel", ConnectionState.DISCONNECTED.label, pill)
         pill_layout = QHBoxLayout(pill)
         pill_layout.setContentsMargins(6, 2, 10, 2)
         pill_layout.setSpacing(4)
         pill_layout.addWidget(self._indicator)
+        pill_layout.addWidget(self._live_dot)
         pill_layout.addWidget(self._state_label)
         header = QHBoxLayout()
         header.setSpacing(8)
@@ -250,21 +300,22 @@ class KickStatusCard(QFrame):
         header.addStretch(1)
         header.addWidget(pill)
 
-        # -- channel, with the live badge beside it
+        # -- channel, with "Offline" beside it while connected to a channel not broadcasting
         self._channel = _label("channelName", "", self)
         self._channel.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._slug = _label("channelSlug", "", self)
         live = QFrame(self)
         live.setObjectName("liveBadge")
         live.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        live.setToolTip("Not broadcasting")
         self._live_badge = live
-        self._live_dot = PulseDot(live, diameter=8, halo=5)
-        self._live_dot.setObjectName("liveDot")
-        self._live_text = _label("liveText", "", live)
+        offline_dot = PulseDot(live, diameter=8, halo=5)
+        offline_dot.setObjectName("offlineDot")
+        self._live_text = _label("liveText", "Offline", live)
         live_layout = QHBoxLayout(live)
         live_layout.setContentsMargins(4, 1, 10, 1)
         live_layout.setSpacing(3)
-        live_layout.addWidget(self._live_dot)
+        live_layout.addWidget(offline_dot)
         live_layout.addWidget(self._live_text)
         names = QVBoxLayout()
         names.setSpacing(0)
@@ -351,15 +402,23 @@ class KickStatusCard(QFrame):
 
     @property
     def status(self) -> Status:
+        if self._status is None:
+            from app.core.supervisor import Status
+
+            self._status = Status()
         return self._status
 
     def set_status(self, status: Status) -> None:
-        old_state = self._status.state
+        old_state = self._shown.state
         self._status = status
         if status.state is not old_state or self.property("state") != status.state.value:
             self.setProperty("state", status.state.value)
             repolish(self)
         self._render()
+
+    @property
+    def _shown(self) -> StatusFields:
+        return NO_STATUS if self._status is None else self._status
 
     def set_event_count(self, n: int) -> None:
         self._count.setText(format_count(n))
@@ -377,11 +436,15 @@ class KickStatusCard(QFrame):
     # -- drawing -------------------------------------------------------------------------------
 
     def _render(self) -> None:
-        status = self._status
+        status = self._shown
         state = status.state
         self._state_label.setText(state.label)
         self._indicator.set_pulsing(state in PULSING_STATES)
-        self._live_dot.set_pulsing(state is ConnectionState.LIVE)
+        is_live = state is ConnectionState.LIVE
+        self._indicator.setVisible(not is_live)
+        self._live_dot.setVisible(is_live)
+        self._live_dot.set_pulsing(is_live)
+        self._pill.setToolTip("The stream is live" if is_live else "")
 
         channel = status.channel
         self._channel.setText(channel or "No channel yet")
@@ -392,11 +455,7 @@ class KickStatusCard(QFrame):
         self._slug.setVisible(bool(status.slug))
         self._hint.setVisible(state is ConnectionState.DISCONNECTED and not channel)
 
-        self._live_badge.setVisible(state.is_connected)
-        self._live_text.setText("LIVE" if state is ConnectionState.LIVE else "Offline")
-        self._live_badge.setToolTip(
-            "The stream is live" if state is ConnectionState.LIVE else "Not broadcasting"
-        )
+        self._live_badge.setVisible(state is ConnectionState.CONNECTED)
         self.set_event_count(status.event_count)
 
         needs_clock = (state.is_connected and status.connected_at is not None) or (
@@ -410,7 +469,7 @@ class KickStatusCard(QFrame):
         self.setAccessibleDescription(f"{state.label}: {channel}" if channel else state.label)
 
     def _render_clock(self) -> None:
-        status = self._status
+        status = self._shown
         state = status.state
         now = self._clock()
         if state.is_connected and status.connected_at is not None:

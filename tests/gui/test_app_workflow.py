@@ -165,7 +165,14 @@ async def test_relaunch_with_saved_settings_auto_connects(
     second = VmscApp()
     second.start()
     await until(lambda: card_state(second) == "connected", second.service.statusChanged)
+    assert not second.window.is_page_built(1)  # Sources is built when first opened...
+    qtbot.keyClick(second.window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert second.window.page_name() == "Sources"
+    # ...and then shows the current state, not the state it would start in
     assert child(second.window, QLineEdit, "kickUsernameInput").text() == "nightowlgg"
+    assert child(second.window, QWidget, "kickSourceCard").property("state") == "connected"
+    assert child(second.window, QLabel, "kickSourceSubtitle").text() == "kick.com/nightowlgg"
+    assert child(second.window, QPushButton, "kickConnectButton").text() == "Disconnect"
     second.request_close()
     await second.closed
 
@@ -198,6 +205,7 @@ async def test_auto_connect_switch_and_about(env: Path, qtbot: QtBot) -> None:
     second.start()
     assert card_state(second) == "disconnected"
     assert second.window.page_name() == "Dashboard"
+    second.window.show_page(1)
     assert child(second.window, QLineEdit, "kickUsernameInput").text() == "nightowlgg"
     second.request_close()
     await second.closed

@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Iterator
 
 import pytest
-from PySide6.QtCore import QModelIndex, QRect, Qt
+from PySide6.QtCore import QModelIndex, QPoint, QRect, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QComboBox, QListView, QStyleOptionViewItem
 from pytestqt.qtbot import QtBot
@@ -353,3 +353,135 @@ def test_grab_smoke(view: EventFeedView) -> None:
 def test_empty_model_index_is_harmless(view: EventFeedView) -> None:
     option = QStyleOptionViewItem()
     assert view.delegate.sizeHint(option, QModelIndex()).height() > 0
+
+
+# -- a reader who scrolled down keeps their place -------------------------------------------
+
+
+def settle(view: EventFeedView) -> None:
+    """Run the list's pending (delayed, batched) layout to the end: no sleeping, just events,
+    until the scroll range covers every row."""
+    app = QApplication.instance()
+    assert app is not None
+    list_view = view.list_view
+    model = list_view.model()
+    height = sum(list_view.sizeHintForIndex(model.index(r, 0)).height() for r in
+                 range(model.rowCount()))  # fmt: skip
+    expected = max(0, height - list_view.viewport().height())
+    bar = list_view.verticalScrollBar()
+    for _ in range(1_000):
+        app.processEvents()
+        if abs(bar.maximum() - expected) <= 4:  # a frame's width either way; a batch is 500 rows
+            app.processEvents()
+            return
+    raise AssertionError(f"layout did not finish: range {bar.maximum()} != {expected}")
+
+
+def top_row(view: EventFeedView) -> tuple[str, int]:
+    """(id of the event at the top of the viewport, its y in the viewport)."""
+    list_view = view.list_view
+    index = list_view.indexAt(QPoint(40, 1))
+    event = index.data(EventFeedModel.EventRole)
+    assert isinstance(event, StreamEvent)
+    return event.id, list_view.visualRect(index).top()
+
+
+def scroll_to_middle(view: EventFeedView, fraction: float = 0.5) -> None:
+    bar = view.list_view.verticalScrollBar()
+    bar.setValue(int(bar.maximum() * fraction))
+    settle(view)
+
+
+@pytest.mark.parametrize(
+    ("capacity", "rows", "category"),
+    [(200, 200, FeedCategory.ALL), (DEFAULT_CAPACITY, DEFAULT_CAPACITY, FeedCategory.ALL),
+     (DEFAULT_CAPACITY, 400, FeedCategory.CHAT)],
+    ids=["trimming", "full-5000", "filtered"],
+)  # fmt: skip
+def test_rows_arriving_above_do_not_move_what_the_reader_looks_at(
+    qapp: QApplication, qtbot: QtBot, capacity: int, rows: int, category: FeedCategory
+) -> None:
+    with themed(qapp):
+        view = EventFeedView(EventFeedModel(capacity))
+        qtbot.addWidget(view)
+        view.resize(720, 600)
+        view.show()
+        qtbot.waitExposed(view)
+        view.set_filter(category)
+        view.add_events(chats(rows))
+        settle(view)
+        scroll_to_middle(view, 0.6)
+        before = top_row(view)
+        assert not view.is_following()
+
+        # a batch (one that would trim the oldest rows once the feed is full), and the things
+        # the filter hides arrive too: held back while the reader is scrolled away
+        view.add_events([*chats(30, start=100_000), make_event(T.FOLLOW, "fern", followersCount=1)])
+        settle(view)
+        assert top_row(view) == before  # same event, same place on screen
+        assert len(view.model) == rows
+        assert view.unseen == 30 + (category is FeedCategory.ALL)
+        assert view.jump_button.isVisible()
+        assert view.jump_button.text().startswith(f"↑ {view.unseen} new")
+
+        view.add_events(chats(5, start=200_000))
+        settle(view)
+        assert top_row(view) == before
+        assert view.unseen == 35 + (category is FeedCategory.ALL)
+
+        view.scroll_to_latest()  # nothing was lost: all of them are shown, newest on top
+        settle(view)
+        assert len(view.model) == min(capacity, rows + 36)
+        assert top_row(view)[0] == "id200004" and view.unseen == 0
+
+
+def test_jump_to_latest_by_keyboard(view: EventFeedView, qtbot: QtBot) -> None:
+    view.add_events(chats(300))
+    settle(view)
+    scroll_to_middle(view)
+    view.add_events(chats(3, start=1_000))
+    settle(view)
+    button = view.jump_button
+    assert button.isVisible() and button.focusPolicy() & Qt.FocusPolicy.TabFocus
+    button.setFocus()
+    qtbot.keyClick(button, Qt.Key.Key_Space)
+    settle(view)
+    assert view.is_following()
+    assert top_row(view)[0] == "id1002"  # the newest
+    assert not button.isVisible() and view.unseen == 0
+    assert view.list_view.hasFocus()  # the keyboard stays in the feed
+
+
+def test_at_the_newest_edge_the_feed_follows_new_rows(view: EventFeedView) -> None:
+    view.add_events(chats(300))
+    settle(view)
+    assert view.is_following()
+    view.add_events(chats(10, start=1_000))
+    settle(view)
+    assert top_row(view) == ("id1009", 0)
+    assert view.is_following()
+    assert not view.jump_button.isVisible() and view.unseen == 0
+
+
+def test_scrolling_back_up_clears_the_count(view: EventFeedView) -> None:
+    view.add_events(chats(300))
+    settle(view)
+    scroll_to_middle(view)
+    view.add_events(chats(4, start=1_000))
+    settle(view)
+    assert view.unseen == 4
+    view.list_view.verticalScrollBar().setValue(0)
+    assert view.unseen == 0 and not view.jump_button.isVisible()
+    view.add_events(chats(2, start=2_000))
+    settle(view)
+    assert top_row(view)[0] == "id2001"
+
+
+def test_the_model_and_delegate_are_built_on_first_use(qtbot: QtBot) -> None:
+    view = EventFeedView()
+    qtbot.addWidget(view)
+    assert view._parts is None  # start-up: nothing but the widgets the first paint shows
+    assert view.list_view.model() is None
+    view.add_events(chats(1))
+    assert view._parts is not None
+    assert view.list_view.model() is view.model and view.model.rowCount() == 1

@@ -161,9 +161,33 @@ def test_live_dot_pulses_only_while_live(card: KickStatusCard, clock: FakeClock)
 def test_live_dot_is_lime_when_live(card: KickStatusCard, clock: FakeClock) -> None:
     card.set_status(status_for(S.LIVE, clock))
     assert center_color(child(card, "liveDot")).name() == "#53fc18"
-    assert label(card, "liveText") == "LIVE"
     card.set_status(status_for(S.CONNECTED, clock))
     assert label(card, "liveText") == "Offline"
+    assert child(card, "liveText").isVisible()
+
+
+def shown_words(card: QWidget) -> list[str]:
+    return [
+        w.text().strip().lower() for w in card.findChildren(QLabel) if w.isVisible() and w.text()
+    ]
+
+
+def test_live_is_said_once_with_the_pulsing_dot_in_the_state_pill(
+    card: KickStatusCard, clock: FakeClock
+) -> None:
+    card.set_status(status_for(S.LIVE, clock))
+    assert shown_words(card).count("live") == 1  # the state pill's text, no second badge
+    assert label(card, "stateLabel") == "Live"
+    pill = child(card, "statePill")
+    dot = child(card, "liveDot")
+    assert dot.isVisible() and dot.property("pulsing") is True
+    assert dot.parentWidget() is pill  # the pulsing dot sits beside the word
+    assert not child(card, "stateIndicator").isVisible()  # one dot in the pill, not two
+    assert not child(card, "liveBadge").isVisible()
+    # connected but not broadcasting: the state dot again, and "Offline" beside the channel
+    card.set_status(status_for(S.CONNECTED, clock))
+    assert child(card, "stateIndicator").isVisible() and not dot.isVisible()
+    assert "offline" in shown_words(card)
 
 
 def test_connecting_and_reconnecting_indicators_pulse(
@@ -324,3 +348,12 @@ def test_resources_are_found_in_a_pyinstaller_bundle(
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
     assert theme.resources_dir() == tmp_path / "resources"
     assert theme.theme_stylesheet() == "QWidget { color: red; }"
+
+
+def test_the_status_shown_before_any_is_the_supervisors_default() -> None:
+    from app.ui.status_card import NO_STATUS
+
+    default = Status()
+    for field in ("state", "slug", "channel", "reason", "attempt", "retry_at", "connected_at",
+                  "event_count"):  # fmt: skip
+        assert getattr(NO_STATUS, field) == getattr(default, field), field

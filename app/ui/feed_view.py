@@ -1,0 +1,406 @@
+"""The event feed's widget: title, event count, type filter, "N new" button and the list.
+
+Kept apart from `app.ui.event_feed` (the model, the filter proxy, the delegate and the words)
+so the window can be painted before those load: the model and the delegate are built the first
+time the feed gets events or someone asks for them (`model`, `delegate`, `proxy`). Until then
+the list says that it is empty, which is what it would show anyway.
+
+The list shows the newest event on top. While the reader is at that top edge it follows new
+rows; once they scroll away, new events are held back so what they read stays where it is, and
+`feedJumpLatest` says how many came in and takes them back up (a button: Tab reaches it). Held
+events are shown as soon as the reader is back at the top. (Inserting rows above and moving the
+scroll position by their height needs the whole list laid out at once: 40 ms and more per batch
+at 5,000 rows, which the event loop cannot afford at a thousand events a second.)
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import (
+    QColor,
+    QGuiApplication,
+    QKeyEvent,
+    QKeySequence,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+if TYPE_CHECKING:
+    from app.core.events import StreamEvent
+    from app.ui.event_feed import EventFeedDelegate, EventFeedModel, EventFilterProxy
+
+__all__ = ["FILTERS", "FOLLOW_SLACK_PX", "EventFeedView", "FeedCategory"]
+
+
+class FeedCategory(enum.StrEnum):
+    ALL = "all"
+    CHAT = "chat"
+    FOLLOWS = "follows"
+    SUBS = "subs"
+    LIVE = "live"
+    MODERATION = "moderation"
+    OTHER = "other"
+
+
+# (combo text, category), in the order the filter offers them.
+FILTERS: tuple[tuple[str, FeedCategory], ...] = (
+    ("All", FeedCategory.ALL),
+    ("Chat", FeedCategory.CHAT),
+    ("Follows", FeedCategory.FOLLOWS),
+    ("Subs & gifts", FeedCategory.SUBS),
+    ("Live", FeedCategory.LIVE),
+    ("Moderation", FeedCategory.MODERATION),
+    ("Other", FeedCategory.OTHER),
+)
+
+# Within this many pixels of the top the reader is "at the newest row" and the list follows.
+FOLLOW_SLACK_PX = 2
+
+_FAINT = QColor("#6b717b")
+_EMPTY_ALL = "Events will appear here once the channel is connected."
+
+ModelIndex = QModelIndex | QPersistentModelIndex
+
+
+class _FeedList(QListView):
+    """The list: keeps the delegate's width and font current, says something when empty, and
+    copies the selected rows as text."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._delegate: EventFeedDelegate | None = None
+        self.empty_text = _EMPTY_ALL
+
+    def set_feed_delegate(self, delegate: EventFeedDelegate) -> None:
+        self._delegate = delegate
+        self.setItemDelegate(delegate)
+        self._sync_delegate()
+
+    def is_following(self) -> bool:
+        """At the newest (top) edge: new rows are shown as they come."""
+        return self.verticalScrollBar().value() <= FOLLOW_SLACK_PX
+
+    def _sync_delegate(self) -> None:
+        if self._delegate is None:
+            return
+        changed = self._delegate.set_font(self.font())
+        changed = self._delegate.set_width(self.viewport().width()) or changed
+        if changed:
+            self.scheduleDelayedItemsLayout()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self._sync_delegate()
+        super().resizeEvent(event)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._sync_delegate()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        model = self.model()
+        if model is None or model.rowCount() == 0:
+            painter = QPainter(self.viewport())
+            painter.setPen(_FAINT)
+            painter.drawText(
+                self.viewport().rect().adjusted(24, 24, -24, -24),
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                self.empty_text,
+            )
+            painter.end()
+            return
+        super().paintEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.matches(QKeySequence.StandardKey.Copy):
+            selection = self.selectionModel()
+            rows = sorted(selection.selectedIndexes(), key=lambda i: i.row()) if selection else []
+            lines = [str(index.data(Qt.ItemDataRole.DisplayRole) or "") for index in rows]
+            if lines:
+                QGuiApplication.clipboard().setText("\n".join(lines))
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+
+class _Parts:
+    """The model side of the feed, built on first use."""
+
+    def __init__(self, model: EventFeedModel, proxy: EventFilterProxy, delegate: EventFeedDelegate):
+        self.model = model
+        self.proxy = proxy
+        self.delegate = delegate
+
+
+class EventFeedView(QWidget):
+    """Title, event count, type filter (`feedFilter`), the "N new" button (`feedJumpLatest`)
+    and the list (`eventFeedList`).
+
+    With the "All" filter the list shows the model itself; another filter puts an
+    `EventFilterProxy` in between."""
+
+    def __init__(
+        self,
+        model: EventFeedModel | None = None,
+        parent: QWidget | None = None,
+        *,
+        title: str = "Live events",
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("eventFeed")
+        self._given_model = model
+        self._parts: _Parts | None = None
+        # Events that came while the reader was scrolled away from the newest row: held back
+        # (as many as the feed keeps), so the rows they are reading do not move, and shown when
+        # they return to the top or click "N new".
+        self._held: deque[StreamEvent] = deque()
+        self._unseen = 0
+
+        # the list first: it is the first child destroyed, while the rest still exists
+        self._list = _FeedList(self)
+        self._list.setObjectName("eventFeedList")
+        self._list.setAccessibleName("Event feed")
+        self._list.setUniformItemSizes(False)
+        self._list.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self._list.verticalScrollBar().setSingleStep(24)
+        self._list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._list.setResizeMode(QListView.ResizeMode.Adjust)
+        self._list.setLayoutMode(QListView.LayoutMode.Batched)  # big relayouts stay responsive
+        self._list.setBatchSize(500)
+        self._list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self._list.setMouseTracking(True)
+        palette = self._list.palette()
+        palette.setColor(QPalette.ColorRole.Base, QColor("#121417"))
+        self._list.setPalette(palette)
+        self._list.verticalScrollBar().valueChanged.connect(self._on_scrolled)
+
+        heading = QLabel(title, self)
+        heading.setObjectName("feedTitle")
+        self._count = QLabel("", self)
+        self._count.setObjectName("feedCount")
+        self._jump = QPushButton(self)
+        self._jump.setObjectName("feedJumpLatest")
+        self._jump.setCursor(Qt.CursorShape.PointingHandCursor)
+        self._jump.setToolTip("Scroll back up to the newest event")
+        self._jump.clicked.connect(self.scroll_to_latest)
+        self._jump.hide()
+        self._filter = QComboBox(self)
+        self._filter.setObjectName("feedFilter")
+        self._filter.setAccessibleName("Show events of type")
+        self._filter.setToolTip("Show only one kind of event")
+        for text, category in FILTERS:
+            self._filter.addItem(text, category.value)
+        self._filter.currentIndexChanged.connect(self._on_filter)
+
+        header = QHBoxLayout()
+        header.setSpacing(10)
+        header.addWidget(heading)
+        header.addWidget(self._count, 0, Qt.AlignmentFlag.AlignBottom)
+        header.addStretch(1)
+        header.addWidget(self._jump)
+        header.addWidget(self._filter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(10)
+        layout.addLayout(header)
+        layout.addWidget(self._list, 1)
+        QWidget.setTabOrder(self._jump, self._filter)
+        QWidget.setTabOrder(self._filter, self._list)
+
+        if model is not None:
+            self._ensure()
+
+    # -- the model side, on first use ----------------------------------------------------------
+
+    def _ensure(self) -> _Parts:
+        if self._parts is not None:
+            return self._parts
+        from app.ui.event_feed import EventFeedDelegate, EventFeedModel, EventFilterProxy
+
+        model = self._given_model if self._given_model is not None else EventFeedModel(parent=self)
+        if model.parent() is None:
+            model.setParent(self)  # dies with the view, never under a live list
+        proxy = EventFilterProxy(self)
+        proxy.setSourceModel(model)
+        delegate = EventFeedDelegate(self, resolve=self._event_at_source_row)
+        delegate.max_cached_heights = 2 * model.capacity + 1_000
+        self._parts = _Parts(model, proxy, delegate)
+        model.countChanged.connect(self._render_count)
+        model.modelReset.connect(lambda: self._render_count(len(model)))
+        self._list.set_feed_delegate(delegate)
+        self._show_category(self.category())
+        self._render_count(len(model))
+        return self._parts
+
+    # -- API -----------------------------------------------------------------------------------
+
+    @property
+    def model(self) -> EventFeedModel:
+        return self._ensure().model
+
+    @property
+    def proxy(self) -> EventFilterProxy:
+        return self._ensure().proxy
+
+    @property
+    def list_view(self) -> QListView:
+        return self._list
+
+    @property
+    def delegate(self) -> EventFeedDelegate:
+        return self._ensure().delegate
+
+    @property
+    def jump_button(self) -> QPushButton:
+        return self._jump
+
+    @property
+    def unseen(self) -> int:
+        """Events held back while the reader is scrolled away from the newest row, of the kind
+        the filter shows."""
+        return self._unseen
+
+    def add_events(self, events: Sequence[StreamEvent]) -> None:
+        parts = self._ensure()
+        if not (self._held or not self._list.is_following()):
+            parts.model.add_events(events)
+            return
+        self._held.extend(events)
+        if len(self._held) > parts.model.capacity:  # the feed would drop these anyway
+            while len(self._held) > parts.model.capacity:
+                self._held.popleft()
+            self._unseen = self._count_shown(self._held)
+        else:
+            self._unseen += self._count_shown(events)
+        self._show_unseen()
+
+    def _count_shown(self, events: Iterable[StreamEvent]) -> int:
+        from app.ui.event_feed import category_of
+
+        category = self.category()
+        if category is FeedCategory.ALL:
+            return sum(1 for _ in events)
+        return sum(1 for event in events if category_of(event) is category)
+
+    def clear(self) -> None:
+        self._held.clear()
+        self._unseen = 0
+        self._show_unseen()
+        if self._parts is not None:
+            self._parts.model.clear()
+
+    def set_filter(self, category: FeedCategory) -> None:
+        for i in range(self._filter.count()):
+            if self._filter.itemData(i) == category.value:
+                self._filter.setCurrentIndex(i)
+                return
+
+    def category(self) -> FeedCategory:
+        return FeedCategory(self._filter.currentData())
+
+    def is_following(self) -> bool:
+        return self._list.is_following()
+
+    def scroll_to_latest(self) -> None:
+        had_focus = self._jump.hasFocus()
+        self._list.verticalScrollBar().setValue(0)
+        self._release_held()
+        if had_focus:  # the button hides: keep the keyboard in the feed
+            self._list.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def visible_events(self) -> list[StreamEvent]:
+        """The events the list shows now, top to bottom."""
+        if self._parts is None:
+            return []
+        model = self._list.model()
+        events = []
+        for row in range(model.rowCount()):
+            event = self._event_for(model.index(row, 0))
+            if event is not None:
+                events.append(event)
+        return events
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _event_for(self, index: ModelIndex) -> StreamEvent | None:
+        """The event behind a list index, without a trip through `data()` (cheap matters: the
+        list asks for every row's size whenever rows arrive)."""
+        parts = self._ensure()
+        row = index.row()
+        if index.model() is parts.proxy:
+            row = parts.proxy.mapToSource(index).row()
+        if 0 <= row < len(parts.model):
+            return parts.model.event_at(row)
+        return None
+
+    def _event_at_source_row(self, index: ModelIndex) -> StreamEvent | None:
+        """`_event_for` while the list shows the model itself (the "All" filter)."""
+        try:
+            return self._ensure().model.event_at(index.row())
+        except IndexError:
+            return None
+
+    def _on_filter(self, i: int) -> None:
+        self._show_category(FeedCategory(self._filter.itemData(i)))
+
+    def _show_category(self, category: FeedCategory) -> None:
+        if self._parts is not None:
+            parts = self._parts
+            parts.proxy.set_category(category)
+            target: EventFeedModel | EventFilterProxy
+            if category is FeedCategory.ALL:
+                parts.delegate.set_resolver(self._event_at_source_row)
+                target = parts.model
+            else:
+                parts.delegate.set_resolver(self._event_for)
+                target = parts.proxy
+            if self._list.model() is not target:
+                self._list.setModel(target)
+                self._list.scrollToTop()
+        self._release_held()
+        self._list.empty_text = (
+            _EMPTY_ALL
+            if category is FeedCategory.ALL
+            else f"No {self._filter.currentText().lower()} events yet."
+        )
+        self._list.viewport().update()
+
+    def _on_scrolled(self, value: int) -> None:
+        if value <= FOLLOW_SLACK_PX:
+            self._release_held()
+
+    def _release_held(self) -> None:
+        if self._held and self._parts is not None:
+            held = list(self._held)
+            self._held.clear()
+            self._parts.model.add_events(held)
+        self._unseen = 0
+        self._show_unseen()
+
+    def _show_unseen(self) -> None:
+        n = self._unseen
+        if n:
+            text = f"↑ {n:,} new — jump to latest"
+            self._jump.setText(text)
+            self._jump.setAccessibleName(f"{n:,} new events above. Jump to the latest")
+        self._jump.setVisible(n > 0)
+
+    def _render_count(self, n: int) -> None:
+        self._count.setText(f"{n:,} {'event' if n == 1 else 'events'}" if n else "")
