@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from pathlib import Path
 
 from app import __version__
 
@@ -14,12 +15,19 @@ from app import __version__
 COMMANDS = frozenset({"normalize", "watch"})
 
 
+def program_name() -> str:
+    """How the user started us, for usage lines: the bundle's executable, or `python -m app`."""
+    if getattr(sys, "frozen", False):  # PyInstaller
+        return Path(sys.executable).name
+    return "python -m app"
+
+
 def build_parser() -> argparse.ArgumentParser:
     from app.cli import add_normalize_command
     from app.watch import add_watch_command
 
     parser = argparse.ArgumentParser(
-        prog="python -m app",
+        prog=program_name(),
         description="VMSC for Kick. Without a command, starts the desktop app.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")

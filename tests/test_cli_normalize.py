@@ -198,3 +198,12 @@ def test_subcommand_does_not_start_the_gui(
 
 def test_the_gui_entry_knows_every_subcommand_without_importing_them() -> None:
     assert entry._command_names(entry.build_parser()) == entry.COMMANDS
+
+
+def test_usage_names_the_program_as_started(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert entry.build_parser().format_usage().startswith("usage: python -m app ")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)  # as in the PyInstaller bundle
+    monkeypatch.setattr(sys, "executable", "/opt/vmsc/VMSC")
+    assert entry.build_parser().format_usage().startswith("usage: VMSC ")
+    watch_help = entry.build_parser()._subparsers._group_actions[0].choices["watch"]  # type: ignore[union-attr]
+    assert watch_help.format_usage().startswith("usage: VMSC watch ")
