@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from PySide6.QtCore import QEvent
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app.core.events import EventType, StreamEvent
 from app.ui.theme import load_theme
+
+
+def delete_closed_widgets() -> None:
+    """Finish deleting what earlier tests left behind (pytest-qt's `deleteLater`, wrappers gone
+    out of scope) before an app-wide style change walks every widget. The app sets its style
+    once, before it has widgets; tests change it around live leftovers, and once (in CI, not
+    reproduced since) that crashed in `setStyleSheet`."""
+    gc.collect()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 @contextmanager
@@ -19,10 +30,12 @@ def themed(app: QApplication) -> Iterator[None]:
     style = app.style().name()
     palette = app.palette()
     sheet = app.styleSheet()
+    delete_closed_widgets()
     load_theme(app)
     try:
         yield
     finally:
+        delete_closed_widgets()
         app.setStyleSheet(sheet)
         app.setPalette(palette)
         app.setStyle(style)
