@@ -125,10 +125,9 @@ async def watch(
             asked_to_stop.cancel()
             if stop.is_set():
                 await supervisor.disconnect()
-                lines.flush()
-                return EXIT_OK
             lines.flush()
-            return EXIT_ERROR  # the reason is on the "state: error (...)" line
+            # on EXIT_ERROR the reason is on the "state: error (...)" line
+            return EXIT_OK if stop.is_set() else EXIT_ERROR
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(Exception):

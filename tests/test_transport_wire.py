@@ -81,6 +81,13 @@ def start(conn: PusherConnector, sink: Sink) -> asyncio.Task[Ending]:
     return asyncio.create_task(conn.run_session(TARGET, sink, fresh_endpoint=False))
 
 
+async def disconnect(session: asyncio.Task[Ending]) -> None:
+    """What the user's Disconnect does to a session: cancel it, and wait until it has closed."""
+    session.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(session, 5)
+
+
 @pytest.fixture(scope="module")
 def ca() -> trustme.CA:
     return trustme.CA()
@@ -103,9 +110,7 @@ async def test_wss_connects_through_tls_and_checks_the_certificate(ca: trustme.C
         session = start(connector(server.url(), tls=trusting), sink)
         await sink.until(lambda: len(sink.events) == 1)
         assert sink.subscribed_count == 1 and sink.events[0].id == "msg-1"
-        session.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await session
+        await disconnect(session)
 
         # The same server, with the system's CAs only: the certificate is refused, retryably.
         ending = await connector(server.url(), tls=ssl.create_default_context()).run_session(
@@ -130,7 +135,7 @@ async def test_a_message_sent_in_fragments_arrives_whole() -> None:
         await sink.until(lambda: len(sink.events) == 2)
         assert [e.id for e in sink.events] == ["msg-7", "msg-8"]
         assert sink.events[0].data["message"] == "split " * 2000
-        session.cancel()
+        await disconnect(session)
 
 
 def pusher_frame(data: str) -> str:
@@ -152,7 +157,7 @@ async def test_binary_and_invalid_utf8_frames_are_skipped(caplog: pytest.LogCapt
         await sink.until(lambda: len(sink.events) == 2)
         assert [e.id for e in sink.events] == ["msg-1", "msg-2"]
         assert any("malformed" in r.getMessage() for r in caplog.records)
-        session.cancel()
+        await disconnect(session)
 
 
 async def test_a_bug_handling_one_event_skips_it_and_keeps_the_connection(
@@ -182,7 +187,7 @@ async def test_a_bug_handling_one_event_skips_it_and_keeps_the_connection(
         assert [e.id for e in sink.events] == ["msg-1", "msg-3"]
         assert any(r.levelno == logging.ERROR and r.exc_info for r in caplog.records)
         assert len(server.connections) == 1
-        session.cancel()
+        await disconnect(session)
 
 
 async def test_user_disconnect_sends_close_1000_and_waits_for_the_server() -> None:
@@ -199,9 +204,7 @@ async def test_user_disconnect_sends_close_1000_and_waits_for_the_server() -> No
         sink = Sink()
         session = start(connector(server.url()), sink)
         await asyncio.wait_for(handshake_done.wait(), 5)
-        session.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await session
+        await disconnect(session)
         assert await asyncio.wait_for(closed_with, 5) == 1000
 
 
@@ -289,9 +292,7 @@ async def test_a_peer_that_ignores_our_close_is_dropped_after_the_close_timeout(
         await asyncio.wait_for(subscribing.wait(), 5)
         loop = asyncio.get_running_loop()
         began = loop.time()
-        session.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await asyncio.wait_for(session, 5)
+        await disconnect(session)
         assert 0.2 <= loop.time() - began < 3
 
 

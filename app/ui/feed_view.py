@@ -279,7 +279,7 @@ class EventFeedView(QWidget):
 
     def add_events(self, events: Sequence[StreamEvent]) -> None:
         parts = self._ensure()
-        if not (self._held or not self._list.is_following()):
+        if not self._held and self._list.is_following():
             parts.model.add_events(events)
             return
         self._held.extend(events)
