@@ -10,9 +10,9 @@ import signal
 import sys
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
-from app.core.events import StreamEvent
+from app.core.events import StreamEvent, json_lines
 from app.core.state import ConnectionState
 from app.core.supervisor import ConnectRequest, Status
 from app.kick.api import KickApi
@@ -61,19 +61,18 @@ class _JsonLines:
     than receiving it). An event waits at most `interval` before it is written."""
 
     def __init__(
-        self, out: TextIO, loop: asyncio.AbstractEventLoop, interval: float = FLUSH_INTERVAL
+        self, out: BinaryIO, loop: asyncio.AbstractEventLoop, interval: float = FLUSH_INTERVAL
     ) -> None:
         self._out = out
         self._loop = loop
         self._interval = interval
-        self._pending: list[str] = []
-        self._scheduled = False
+        self._pending: list[StreamEvent] = []
         self._last_flush = -interval
 
     def add(self, event: StreamEvent) -> None:
-        self._pending.append(event.to_json())
-        if not self._scheduled:
-            self._scheduled = True
+        pending = self._pending
+        pending.append(event)
+        if len(pending) == 1:  # the first since the last flush: schedule the next one
             due = self._last_flush + self._interval
             if self._loop.time() >= due:
                 self._loop.call_soon(self.flush)  # after the rest of this batch of frames
@@ -81,13 +80,12 @@ class _JsonLines:
                 self._loop.call_at(due, self.flush)
 
     def flush(self) -> None:
-        self._scheduled = False
         self._last_flush = self._loop.time()
         if self._pending:
-            self._pending.append("")  # for the last newline
-            self._out.write("\n".join(self._pending))
-            self._out.flush()
+            data = json_lines(self._pending)  # one encoder call for the batch
             self._pending.clear()
+            self._out.write(data)
+            self._out.flush()
 
 
 async def watch(
@@ -95,7 +93,7 @@ async def watch(
     chatroom_id: int | None = None,
     channel_id: int | None = None,
     *,
-    out: TextIO = sys.stdout,
+    out: BinaryIO | None = None,
     err: TextIO = sys.stderr,
 ) -> int:
     # Read the GUI's cached ids but never write the settings: `watch` must not change what the
@@ -114,7 +112,7 @@ async def watch(
         async with KickApi() as api:
             supervisor = build_supervisor(api, cache)
 
-            lines = _JsonLines(out, loop)
+            lines = _JsonLines(sys.stdout.buffer if out is None else out, loop)
             supervisor.add_event_listener(lines.add)
             supervisor.add_status_listener(_StateLines(err))
             supervisor.connect(ConnectRequest(slug, chatroom_id, channel_id))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from types import MappingProxyType
 from typing import Any
 
 import msgspec
 import pytest
 
-from app.core.events import SOURCE_KICK, EventFormatError, EventType, StreamEvent
+from app.core.events import SOURCE_KICK, EventFormatError, EventType, StreamEvent, json_lines
 
 CHAT = StreamEvent(
     id="2f7a1c9e-5b3d-4e8a-9c41-7d2e8b6f0a13",
@@ -108,3 +109,16 @@ def test_from_json_errors(text: str, problem: str) -> None:
 
 def test_event_format_error_is_a_value_error() -> None:
     assert issubclass(EventFormatError, ValueError)
+
+
+def test_data_may_be_any_mapping() -> None:
+    event = msgspec.structs.replace(CHAT, data=MappingProxyType({"message": "hi", "n": [1]}))
+    assert json.loads(event.to_json())["data"] == {"message": "hi", "n": [1]}
+
+
+def test_json_lines_are_the_json_forms_one_per_line() -> None:
+    other = msgspec.structs.replace(CHAT, id="second", type=EventType.FOLLOW, data={"n": 2})
+    lines = json_lines([CHAT, other])
+    assert lines == f"{CHAT.to_json()}\n{other.to_json()}\n".encode()
+    assert [StreamEvent.from_json(line) for line in lines.splitlines()] == [CHAT, other]
+    assert json_lines([]) == b""

@@ -927,7 +927,7 @@ def test_dedupe_needs_room() -> None:
 
 
 def dummy_event(ident: str, kind: EventType = EventType.CHAT, **data: Any) -> StreamEvent:
-    return StreamEvent(ident, kind, "c", "u", NOW_ISO, data)
+    return StreamEvent(id=ident, type=kind, channel="c", username="u", timestamp=NOW_ISO, data=data)
 
 
 def test_dedupe_keys() -> None:

@@ -29,7 +29,14 @@ TARGET = ChannelTarget(
 
 
 def make_event(kind: EventType, n: int = 0) -> StreamEvent:
-    return StreamEvent(f"e{n}", kind, "nightowlgg", "u", "2026-03-14T19:42:07+00:00", {})
+    return StreamEvent(
+        id=f"e{n}",
+        type=kind,
+        channel="nightowlgg",
+        username="u",
+        timestamp="2026-03-14T19:42:07+00:00",
+        data={},
+    )
 
 
 @dataclass

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -18,6 +19,7 @@ import pytest
 import trustme
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.client import ClientProtocol
+from websockets.exceptions import InvalidStatus
 from websockets.http11 import Request, Response
 from websockets.protocol import State
 from websockets.uri import parse_uri
@@ -32,6 +34,7 @@ from app.kick.transport import (
     EventNormalizer,
     PusherConnector,
     Timeouts,
+    _frame_extent,
     _Link,
 )
 from tests.kick_payloads import CHAT_CHANNEL, chat_data
@@ -440,3 +443,147 @@ async def test_a_fast_stream_arrives_complete_and_in_order_then_its_close() -> N
         ending = await connector(server.url()).run_session(TARGET, sink, fresh_endpoint=False)
     assert [e.id for e in sink.events] == [f"msg-{n}" for n in range(n_events)]
     assert ending.kind is EndingKind.RECONNECT_NOW
+
+
+# -- whole text frames are cut from the read buffer; websockets parses the rest ----------------
+
+
+def server_frame(first: int, payload: bytes, masked: bool = False) -> bytes:
+    """A frame as a server sends it: `first` is FIN/RSV/opcode; unmasked unless `masked`."""
+    n = len(payload)
+    mask_bit = 0x80 if masked else 0
+    if n < 126:
+        head = bytes([first, mask_bit | n])
+    elif n < 1 << 16:
+        head = bytes([first, mask_bit | 126]) + n.to_bytes(2, "big")
+    else:
+        head = bytes([first, mask_bit | 127]) + n.to_bytes(8, "big")
+    if masked:
+        key = b"\x01\x02\x03\x04"
+        return head + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+    return head + payload
+
+
+TEXT, CONT_MORE, CONT_LAST, TEXT_FIRST, BINARY = 0x81, 0x00, 0x80, 0x01, 0x82
+PING, CLOSE = 0x89, 0x88
+
+
+async def connecting_link(
+    max_size: int = 8 * 1024 * 1024,
+) -> tuple[_Link, RecordingTransport, list[bytes], bytes]:
+    """A link that has sent its upgrade request, and the 101 response that accepts it."""
+    received: list[bytes] = []
+    ws = ClientProtocol(parse_uri("ws://127.0.0.1:1/app/k"), max_size=max_size)
+    link = _Link(ws, lambda data: received.append(bytes(data)), 2.0, 0.0)
+    transport = RecordingTransport()
+    link.connection_made(transport)  # type: ignore[arg-type]
+    request = b"".join(transport.written).decode()
+    key = request.split("Sec-WebSocket-Key: ")[1].split("\r\n")[0]
+    transport.written.clear()
+    response = (
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Accept: {accept_key(key)}\r\n\r\n"
+    ).encode()
+    return link, transport, received, response
+
+
+def feed_in_pieces(link: _Link, data: bytes, sizes: Callable[[], int]) -> None:
+    """Hands `data` to the link as reads of the given sizes, each at most what it asks for."""
+    pos = 0
+    while pos < len(data):
+        view = link.get_buffer(-1)
+        n = min(sizes(), len(view), len(data) - pos)
+        view[:n] = data[pos : pos + n]
+        link.buffer_updated(n)
+        pos += n
+
+
+def sent_opcodes(transport: RecordingTransport) -> list[int]:
+    """The first header byte of every frame the link wrote (client frames are masked)."""
+    data, pos, opcodes = b"".join(transport.written), 0, []
+    while pos < len(data):
+        opcodes.append(data[pos])
+        extent = _frame_extent(bytearray(data), pos, len(data))
+        assert extent is not None
+        pos = extent[1]
+    return opcodes
+
+
+def mixed_stream() -> tuple[bytes, list[bytes]]:
+    """Frames of every kind a server may send, and the messages they carry, in order."""
+    big = b'{"event":"x","data":"' + b"b" * (READ_BUFFER_BYTES * 2) + b'"}'  # > the buffer
+    decoys = server_frame(TEXT, b"decoy") * (READ_BUFFER_BYTES // 5)
+    frames = [
+        (server_frame(TEXT, b"short"), [b"short"]),
+        (server_frame(TEXT, b"m" * 300), [b"m" * 300]),  # 16-bit length
+        (server_frame(PING, b"p1"), []),
+        (server_frame(TEXT, big), [big]),  # 64-bit length, larger than the read buffer
+        (server_frame(BINARY, decoys), [decoys]),  # and one whose bytes look like frames
+        (server_frame(TEXT_FIRST, b"frag-"), []),
+        (server_frame(PING, b"p2"), []),  # a ping may come between fragments
+        (server_frame(CONT_MORE, b"ment"), []),
+        (server_frame(CONT_LAST, b"ed"), [b"frag-mented"]),
+        (server_frame(BINARY, b"bin"), [b"bin"]),
+        (server_frame(TEXT, "ünï 🎉".encode()), ["ünï 🎉".encode()]),
+        (server_frame(TEXT, b""), [b""]),
+    ]
+    frames += [
+        (server_frame(TEXT, b"n%d" % n * (n % 40)), [b"n%d" % n * (n % 40)]) for n in range(300)
+    ]
+    frames.append((server_frame(CLOSE, (4200).to_bytes(2, "big") + b"bye"), []))
+    frames.append((server_frame(TEXT, b"after the close"), []))  # discarded, as RFC 6455 says
+    return b"".join(f for f, _ in frames), [m for _, ms in frames for m in ms]
+
+
+@pytest.mark.parametrize("piece", ["whole", "1 byte", "random"])
+async def test_any_split_of_the_stream_gives_the_same_messages_and_replies(piece: str) -> None:
+    rng = random.Random(7)
+    sizes = {
+        "whole": lambda: 1 << 30,
+        "1 byte": lambda: 1,
+        "random": lambda: rng.choice((1, 2, 3, 7, 100, 599, 4096, READ_BUFFER_BYTES)),
+    }[piece]
+    link, transport, received, response = await connecting_link()
+    stream, expected = mixed_stream()
+    feed_in_pieces(link, response + stream, sizes)
+    assert link.opened.done() and link.opened.exception() is None
+    assert received == expected
+    # two pongs, then the close reply echoing 4200, and nothing else
+    assert sent_opcodes(transport) == [0x8A, 0x8A, 0x88]
+    assert link.ws.close_rcvd is not None and link.ws.close_rcvd.code == 4200
+
+
+async def test_a_masked_frame_from_the_server_fails_the_connection() -> None:
+    link, transport, received, response = await connecting_link()
+    feed_in_pieces(link, response + server_frame(TEXT, b"ok"), lambda: 1 << 30)
+    feed_in_pieces(link, server_frame(TEXT, b"masked", masked=True), lambda: 1 << 30)
+    feed_in_pieces(link, server_frame(TEXT, b"later"), lambda: 1 << 30)
+    assert received == [b"ok"]
+    assert link.ws.state is State.CLOSING and sent_opcodes(transport) == [0x88]
+    assert link.ws.close_sent is not None and link.ws.close_sent.code == 1002
+
+
+async def test_a_message_over_the_size_limit_is_refused_not_delivered() -> None:
+    link, _, received, response = await connecting_link(max_size=1000)
+    stream = response + server_frame(TEXT, b"a" * 1000) + server_frame(TEXT, b"a" * 1001)
+    feed_in_pieces(link, stream, lambda: 1 << 30)
+    assert received == [b"a" * 1000]
+    assert link.ws.close_sent is not None and link.ws.close_sent.code == 1009
+
+
+async def test_a_new_message_inside_a_fragmented_one_is_a_protocol_error() -> None:
+    link, _, received, response = await connecting_link()
+    stream = response + server_frame(TEXT_FIRST, b"a") + server_frame(TEXT, b"b")
+    feed_in_pieces(link, stream, lambda: 1 << 30)
+    assert received == []
+    assert link.ws.close_sent is not None and link.ws.close_sent.code == 1002
+
+
+async def test_a_refusal_split_across_reads_is_read_with_its_body() -> None:
+    link, _, _, _ = await connecting_link()
+    body = b"busy, come back later"
+    refusal = b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    feed_in_pieces(link, refusal, lambda: 1)
+    exc = link.opened.exception()
+    assert isinstance(exc, InvalidStatus) and exc.response.status_code == 503
+    assert exc.response.body == body

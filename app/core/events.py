@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -39,24 +39,24 @@ class EventFormatError(ValueError):
     """A StreamEvent's JSON form is not what design.md §2 specifies."""
 
 
-class StreamEvent(msgspec.Struct, frozen=True, gc=False):
+class StreamEvent(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     """One user event. Immutable (assigning a field raises AttributeError); build a changed copy
     with `msgspec.structs.replace`.
 
     A msgspec Struct rather than a frozen dataclass: the pipeline builds one per chat message, and
     a frozen dataclass's `__init__` (one `object.__setattr__` per field) costs ten times as much.
     `gc=False`: the cycle collector does not track events, which is safe because nothing an event
-    holds (strings, JSON data) can refer back to it. The positional order is the constructor's;
-    the JSON form has its own order (`to_dict`).
+    holds (strings, JSON data) can refer back to it. Fields are in the JSON form's order and
+    keyword-only: msgspec encodes the struct itself, in that order, at half the cost of a dict.
     """
 
     id: str
+    source: str = SOURCE_KICK
     type: EventType
     channel: str
     username: str
     timestamp: str  # ISO 8601, UTC
     data: Mapping[str, Any]
-    source: str = SOURCE_KICK
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -70,7 +70,7 @@ class StreamEvent(msgspec.Struct, frozen=True, gc=False):
         }
 
     def to_json(self) -> str:
-        return msgspec.json.encode(self.to_dict()).decode()
+        return _ENCODER.encode(self).decode()
 
     @classmethod
     def from_json(cls, text: str | bytes) -> StreamEvent:
@@ -109,3 +109,18 @@ class StreamEvent(msgspec.Struct, frozen=True, gc=False):
             data=obj["data"],
             source=obj["source"],
         )
+
+
+def _json_value(obj: object) -> object:
+    # `data` may be any Mapping (a read-only view, say); msgspec encodes only dicts natively.
+    if isinstance(obj, Mapping):
+        return dict(obj)
+    raise NotImplementedError(f"{type(obj).__name__} is not JSON")
+
+
+_ENCODER = msgspec.json.Encoder(enc_hook=_json_value)
+
+
+def json_lines(events: Iterable[StreamEvent]) -> bytes:
+    """The events' JSON forms as UTF-8 JSON lines, each ending in a newline, encoded in one call."""
+    return _ENCODER.encode_lines(events)

@@ -381,7 +381,14 @@ class Normalizer:
     def _event(
         self, kind: EventType, ident: str, username: str, timestamp: str, data: Payload
     ) -> StreamEvent:
-        return StreamEvent(ident, kind, self.channel, username, timestamp, data)
+        return StreamEvent(
+            id=ident,
+            type=kind,
+            channel=self.channel,
+            username=username,
+            timestamp=timestamp,
+            data=data,
+        )
 
     # -- one handler per Kick event: (name without prefix, decoded data, raw data) -> event
 
@@ -430,12 +437,12 @@ class Normalizer:
         else:
             timestamp = self._chat_time(created)
         return StreamEvent(
-            ident,
-            EventType.CHAT,
-            self.channel,
-            sender.username,
-            timestamp,
-            {
+            id=ident,
+            type=EventType.CHAT,
+            channel=self.channel,
+            username=sender.username,
+            timestamp=timestamp,
+            data={
                 "message": content,
                 "emotes": parse_emotes(content) if "[emote:" in content else [],
                 "chatId": ident,

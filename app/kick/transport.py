@@ -9,7 +9,9 @@ The WebSocket protocol itself is websockets' sans-I/O `ClientProtocol`, driven b
 the same loop iteration it arrived in. websockets' asyncio client queues each message for a reader
 task instead, and asyncio's plain protocols allocate a fresh 256 KiB buffer per read; on a busy
 chat those two cost more CPU than decoding and normalizing the events (see the README's
-Performance section).
+Performance section). One frame shape, a whole unmasked text message with no extension bits (nearly
+every frame Pusher sends), is cut out of the buffer here (`_frame_extent`); websockets parses every
+other frame, the upgrade response, and everything after the close handshake has begun.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ MAX_FRAME_BYTES = 8 * 1024 * 1024  # Kick frames are small; a 1 MB one must stil
 READ_BUFFER_BYTES = 64 * 1024  # one buffer per connection, reused for every read
 READ_COALESCE = 0.01  # seconds; see Timeouts.coalesce
 CLOSE_TIMEOUT = 2.0  # after our close frame, wait this long for the server to hang up
+
+_PLAIN_TEXT = 0x81  # first header byte of a whole text message: FIN, no RSV bits, opcode 1
+_HEAD_END = b"\r\n\r\n"  # end of the upgrade response's head
 
 EndpointProvider = Callable[[ChannelTarget, bool], Awaitable[str]]
 """(target, fresh) -> WebSocket URL; fresh=True asks for the app key to be discovered again."""
@@ -177,6 +182,9 @@ class _Link(asyncio.BufferedProtocol):
         self._coalesce = coalesce
         self._buffer = bytearray(READ_BUFFER_BYTES)
         self._view = memoryview(self._buffer)
+        self._kept = 0  # bytes of an incomplete frame at the buffer's start
+        self._passthrough = 0  # bytes still to come of a frame websockets is gathering
+        self._response_head_read = False  # the upgrade response's head went to websockets
         self._fragments: list[BytesLike] = []
         self._transport: asyncio.Transport | None = None
         self._hang_up: asyncio.TimerHandle | None = None
@@ -191,12 +199,78 @@ class _Link(asyncio.BufferedProtocol):
         self._flush()
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        return self._view
+        return self._view[self._kept :]  # after the start of a frame kept from the last read
 
     def buffer_updated(self, nbytes: int) -> None:
         now = self._loop.time()
         previous, self.last_read_at = self.last_read_at, now
-        self.ws.receive_data(self._buffer[:nbytes])
+        end, self._kept = self._kept + nbytes, 0
+        handled = self._receive(end)
+        if self.ws.close_expected():
+            self._hang_up_soon()
+        elif self._coalesce and end < len(self._buffer):  # (a full buffer: more is waiting)
+            # Frames arriving fast but apart: let them gather in the socket for a moment, so
+            # one wake-up handles several. Keep doing so while each read finds several.
+            batching = handled > 1 if self._paused else now - previous < self._coalesce
+            self._paused = batching
+            if batching and self._transport is not None:
+                self._transport.pause_reading()
+                self._resume = self._loop.call_later(self._coalesce, self._resume_reading)
+
+    def _receive(self, end: int) -> int:
+        """Handles buffer[:end]; keeps an incomplete frame that fits at the buffer's start (in
+        `_kept`) for the next read. Returns how many messages and protocol events it handled."""
+        buffer = self._buffer
+        ws = self.ws
+        pos = handled = 0
+        if self._passthrough:  # the rest of a frame larger than the buffer
+            pos = min(self._passthrough, end)
+            self._passthrough -= pos
+            handled += self._to_websockets(0, pos)
+        if ws.state is State.CONNECTING and not self._response_head_read:
+            head_end = buffer.find(_HEAD_END, 0, end)
+            if head_end < 0 and end < len(buffer):
+                self._kept = end  # the response's head is not complete yet
+                return handled
+            # Only the head goes to websockets, so that it never holds the start of a frame. (A
+            # refusal's body, if any, follows below: websockets reads it while still CONNECTING.)
+            self._response_head_read = True
+            pos = end if head_end < 0 else head_end + len(_HEAD_END)
+            handled += self._to_websockets(0, pos)
+        max_size = ws.max_message_size or MAX_FRAME_BYTES
+        while pos < end and ws.state is State.OPEN:
+            extent = _frame_extent(buffer, pos, end)
+            if extent is None:
+                break  # the header is incomplete
+            start, stop = extent
+            if stop > end:  # the frame is incomplete
+                if stop - pos > len(buffer):  # and would not fit: websockets gathers it
+                    self._passthrough = stop - end
+                    handled += self._to_websockets(pos, end)
+                    pos = end
+                break
+            if (
+                buffer[pos] == _PLAIN_TEXT
+                and not buffer[pos + 1] & 0x80  # unmasked
+                and stop - start <= max_size
+                and ws.current_size is None  # not inside a fragmented message
+            ):
+                self._deliver(buffer[start:stop])
+                handled += 1
+            else:  # a control frame, a fragment, a large or malformed one: websockets decides
+                handled += self._to_websockets(pos, stop)
+            pos = stop
+        if pos < end:
+            if ws.state is State.OPEN:
+                buffer[: end - pos] = buffer[pos:end]
+                self._kept = end - pos
+            else:  # closing, or the upgrade failed: websockets handles the rest
+                handled += self._to_websockets(pos, end)
+        return handled
+
+    def _to_websockets(self, start: int, stop: int) -> int:
+        """Feeds buffer[start:stop] to websockets and handles what it made of it."""
+        self.ws.receive_data(self._buffer[start:stop])
         self._flush()  # pongs and the close reply go out first
         events = self.ws.events_received()
         for event in events:
@@ -207,16 +281,7 @@ class _Link(asyncio.BufferedProtocol):
                     self.opened.set_exception(self.ws.handshake_exc)
                 else:
                     self.opened.set_result(None)
-        if self.ws.close_expected():
-            self._hang_up_soon()
-        elif self._coalesce and nbytes < READ_BUFFER_BYTES:  # (a full buffer: more is waiting)
-            # Frames arriving fast but apart: let them gather in the socket for a moment, so
-            # one wake-up handles several. Keep doing so while each read finds several.
-            batching = len(events) > 1 if self._paused else now - previous < self._coalesce
-            self._paused = batching
-            if batching and self._transport is not None:
-                self._transport.pause_reading()
-                self._resume = self._loop.call_later(self._coalesce, self._resume_reading)
+        return len(events)
 
     def _resume_reading(self) -> None:
         self._resume = None
@@ -301,6 +366,29 @@ class _Link(asyncio.BufferedProtocol):
         # The server closes TCP after the close handshake; if it does not, we do.
         if self._hang_up is None and not self.lost.done():
             self._hang_up = self._loop.call_later(self._close_timeout, self.abort)
+
+
+def _frame_extent(buffer: bytearray, pos: int, end: int) -> tuple[int, int] | None:
+    """Where the payload of the WebSocket frame at buffer[pos:end] starts, and where the frame
+    ends; None if its header is not complete yet (RFC 6455 section 5.2)."""
+    if end - pos < 2:
+        return None
+    second = buffer[pos + 1]
+    length = second & 0x7F
+    start = pos + 2
+    if length == 126:
+        start += 2
+        if start > end:
+            return None
+        length = buffer[pos + 2] << 8 | buffer[pos + 3]
+    elif length == 127:
+        start += 8
+        if start > end:
+            return None
+        length = int.from_bytes(buffer[pos + 2 : start])
+    if second & 0x80:  # masked: not allowed from a server, and websockets will say so
+        start += 4
+    return start, start + length
 
 
 class _Session:
