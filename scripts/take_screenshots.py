@@ -176,6 +176,7 @@ async def main() -> None:
         vmsc.window.show_page(0)
         await shoot("disconnected")
         service = vmsc.service
+        vmsc.window.set_username("nightowlgg")  # as typed; the ids are the ones under Advanced
         service.connect_channel("nightowlgg", CHATROOM, CHANNEL)
         await until(lambda: service.status.state.is_connected, service.statusChanged)
         await until(lambda: vmsc.window.feed.model.rowCount() >= 64, service.eventsReceived)
