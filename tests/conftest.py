@@ -1,7 +1,22 @@
-"""Qt runs offscreen in tests unless the caller chose a platform (e.g. xcb under Xvfb)."""
+"""Qt runs offscreen in tests unless the caller chose a platform (e.g. xcb under Xvfb).
+
+Proxy settings from the environment are dropped: tests reach 127.0.0.1 directly, and the
+WebSocket driver and httpx would otherwise send them through a proxy (tests that test the proxy
+set their own).
+"""
 
 from __future__ import annotations
 
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+for _name in list(os.environ):
+    if _name.lower() in (
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+        "socks_proxy",
+        "ws_proxy",
+        "wss_proxy",
+    ):
+        del os.environ[_name]

@@ -26,11 +26,19 @@ from functools import cache
 from typing import cast
 
 from websockets.client import ClientProtocol
-from websockets.exceptions import InvalidHandshake, InvalidStatus, InvalidURI
+from websockets.exceptions import (
+    InvalidHandshake,
+    InvalidProxy,
+    InvalidProxyStatus,
+    InvalidStatus,
+    InvalidURI,
+    ProxyError,
+)
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
+from websockets.proxy import Proxy, get_proxy, parse_proxy
 from websockets.typing import BytesLike
-from websockets.uri import parse_uri
+from websockets.uri import WebSocketURI, parse_uri
 
 from app.core.events import StreamEvent
 from app.core.supervisor import ChannelTarget, Ending, EndingKind, SessionSink
@@ -118,6 +126,13 @@ class PusherConnector:
             return classify_ending(None, f"server refused the connection (HTTP {code})")
         except InvalidURI as exc:
             return Ending(EndingKind.FATAL, f"bad WebSocket URL: {exc}")
+        except InvalidProxy as exc:  # a proxy setting retrying cannot fix
+            return Ending(EndingKind.FATAL, f"unusable proxy setting: {exc}")
+        except InvalidProxyStatus as exc:
+            code = exc.response.status_code
+            return classify_ending(None, f"the proxy refused the connection (HTTP {code})")
+        except ProxyError as exc:
+            return classify_ending(None, f"proxy error: {exc}")
         except (OSError, InvalidHandshake, TimeoutError) as exc:
             return classify_ending(None, _network_reason(exc))
         try:
@@ -139,25 +154,64 @@ async def _open_link(
     timeouts: Timeouts,
     tls: ssl.SSLContext | None,
 ) -> _Link:
-    """TCP (+ TLS) connect and the WebSocket upgrade, within `timeouts.open`."""
+    """TCP (+ TLS) connect, through the environment's HTTP(S) proxy if it names one, and the
+    WebSocket upgrade, all within `timeouts.open`."""
     uri = parse_uri(url)
     loop = asyncio.get_running_loop()
     ws = ClientProtocol(uri, max_size=MAX_FRAME_BYTES)
     link = _Link(ws, on_message, timeouts.close, timeouts.coalesce)
+    server_tls = (tls or _default_tls()) if uri.secure else None
+    # As websockets' own client: wss_proxy / ws_proxy, socks_proxy, https_proxy, http_proxy (for
+    # ws:// only), no_proxy; the system's settings on Windows and macOS.
+    proxy_url = get_proxy(uri)
     try:
         async with asyncio.timeout(timeouts.open):
-            await loop.create_connection(
-                lambda: link,
-                uri.host,
-                uri.port,
-                ssl=(tls or _default_tls()) if uri.secure else None,
-                server_hostname=uri.host if uri.secure else None,
-            )
+            if proxy_url is None:
+                await loop.create_connection(
+                    lambda: link,
+                    uri.host,
+                    uri.port,
+                    ssl=server_tls,
+                    server_hostname=uri.host if uri.secure else None,
+                )
+            else:
+                await _connect_through_proxy(link, uri, parse_proxy(proxy_url), server_tls, tls)
             await link.opened
     except BaseException:
         link.abort()
         raise
     return link
+
+
+async def _connect_through_proxy(
+    link: _Link,
+    uri: WebSocketURI,
+    proxy: Proxy,
+    server_tls: ssl.SSLContext | None,
+    tls: ssl.SSLContext | None,
+) -> None:
+    """An HTTP CONNECT tunnel (websockets' own), then TLS to the server inside it if wss."""
+    # Imported here: websockets' asyncio client is not needed without a proxy.
+    from websockets.asyncio.client import connect_http_proxy
+
+    if not proxy.scheme.startswith("http"):
+        where = f"{proxy.scheme}://{proxy.host}:{proxy.port}"
+        raise InvalidProxy(where, "only HTTP and HTTPS proxies are supported")
+    proxy_tls = (tls or _default_tls()) if proxy.scheme == "https" else None
+    transport = await connect_http_proxy(proxy, uri, ssl=proxy_tls)
+    try:
+        if server_tls is not None:
+            tunnel = await asyncio.get_running_loop().start_tls(
+                transport, link, server_tls, server_hostname=uri.host
+            )
+            if tunnel is None:  # only when the loop closes under it
+                raise ConnectionError("TLS through the proxy did not start")
+            transport = tunnel
+        transport.set_protocol(link)
+        link.connection_made(transport)
+    except BaseException:
+        transport.abort()
+        raise
 
 
 class _Link(asyncio.BufferedProtocol):
