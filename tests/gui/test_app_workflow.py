@@ -20,6 +20,7 @@ from tests.fake_kick_api import FakeKickApi
 from tests.gui.waiting import until
 from tests.kick_payloads import CHANNEL_ID, CHATROOM_ID, chat_data
 from tests.soketi import SoketiServer
+from tests.ui import delete_closed_widgets
 
 CHATROOM, CHANNEL = CHATROOM_ID, CHANNEL_ID
 chat = chat_data
@@ -49,11 +50,13 @@ def env(
 async def vmsc(env: Path, qtbot: QtBot) -> AsyncIterator[VmscApp]:
     qapp = QApplication.instance()
     assert isinstance(qapp, QApplication)
+    delete_closed_widgets()  # earlier tests' windows, before the style walks every widget
     load_theme(qapp)
     app = VmscApp()  # not qtbot.addWidget: pytest-qt would close it outside the loop
     yield app
     app.request_close()
     await app.closed
+    app.window.deleteLater()  # closing only hides it: the next style change would walk it
 
 
 W = TypeVar("W", bound=QWidget)
