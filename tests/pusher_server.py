@@ -89,9 +89,7 @@ async def well_behaved(conn: PusherConn) -> None:
 
 
 class ScriptedPusherServer:
-    def __init__(
-        self, script: Script = well_behaved, tls: ssl.SSLContext | None = None
-    ) -> None:
+    def __init__(self, script: Script = well_behaved, tls: ssl.SSLContext | None = None) -> None:
         self.script = script
         self.tls = tls
         self.connections: list[PusherConn] = []

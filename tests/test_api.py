@@ -38,9 +38,7 @@ CF_PAGE = (
     "<!DOCTYPE html><html><head><title>Just a moment...</title></head>"
     "<body>Checking your browser before accessing kick.com.</body></html>"
 )
-KNOWN_URL = (
-    "wss://ws-us2.pusher.com/app/32cbd69e4b950bf97679?protocol=7&client=js&version=8.4.0&flash=false"
-)
+KNOWN_URL = "wss://ws-us2.pusher.com/app/32cbd69e4b950bf97679?protocol=7&client=js&version=8.4.0&flash=false"
 DISCOVERY_PATH = "/api/v1/realtime/channels/5120934/chat/connection"
 
 
@@ -269,7 +267,13 @@ async def test_404_without_separator_asks_once(make_api: MakeApi) -> None:
         html(404, **{"cf-mitigated": "challenge"}),
     ],
     ids=[
-        "403-html", "503-html", "503-text", "429", "200-html", "200-untyped-html", "cf-header",
+        "403-html",
+        "503-html",
+        "503-text",
+        "429",
+        "200-html",
+        "200-untyped-html",
+        "cf-header",
         "404-challenge",
     ],
 )
