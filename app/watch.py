@@ -23,7 +23,6 @@ from app.settings import SettingsStore
 EXIT_OK = 0
 EXIT_ERROR = 2
 EXIT_USAGE = 64
-FLUSH_INTERVAL = 0.01  # seconds; bounds how long an event waits in the output buffer
 
 
 def describe_status(status: Status, now: float) -> str:
@@ -56,31 +55,21 @@ class _StateLines:
 
 
 class _JsonLines:
-    """Writes events as JSON lines, a batch per write: the events handled in one loop pass go
-    out together, and at most one write per `interval` (a write per event would cost more CPU
-    than receiving it). An event waits at most `interval` before it is written."""
+    """Writes events as JSON lines, one write per loop pass: the events handled in one pass (one
+    socket read, which holds many messages while they arrive fast: see the socket driver's read
+    coalescing) go out together, without waiting for anything else."""
 
-    def __init__(
-        self, out: BinaryIO, loop: asyncio.AbstractEventLoop, interval: float = FLUSH_INTERVAL
-    ) -> None:
+    def __init__(self, out: BinaryIO, loop: asyncio.AbstractEventLoop) -> None:
         self._out = out
         self._loop = loop
-        self._interval = interval
         self._pending: list[StreamEvent] = []
-        self._last_flush = -interval
 
     def add(self, event: StreamEvent) -> None:
-        pending = self._pending
-        pending.append(event)
-        if len(pending) == 1:  # the first since the last flush: schedule the next one
-            due = self._last_flush + self._interval
-            if self._loop.time() >= due:
-                self._loop.call_soon(self.flush)  # after the rest of this batch of frames
-            else:
-                self._loop.call_at(due, self.flush)
+        self._pending.append(event)
+        if len(self._pending) == 1:
+            self._loop.call_soon(self.flush)  # after the rest of this pass's messages
 
     def flush(self) -> None:
-        self._last_flush = self._loop.time()
         if self._pending:
             data = json_lines(self._pending)  # one encoder call for the batch
             self._pending.clear()
