@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 import time
@@ -59,22 +60,37 @@ class _JsonLines:
     socket read, which holds many messages while they arrive fast: see the socket driver's read
     coalescing) go out together, without waiting for anything else."""
 
-    def __init__(self, out: BinaryIO, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        out: BinaryIO,
+        loop: asyncio.AbstractEventLoop,
+        reader_gone: Callable[[], None] = lambda: None,
+    ) -> None:
         self._out = out
         self._loop = loop
+        self._reader_gone = reader_gone  # called once if the reader closes the pipe (`| head`)
         self._pending: list[StreamEvent] = []
+        self._open = True
 
     def add(self, event: StreamEvent) -> None:
+        if not self._open:
+            return
         self._pending.append(event)
         if len(self._pending) == 1:
             self._loop.call_soon(self.flush)  # after the rest of this pass's messages
 
     def flush(self) -> None:
-        if self._pending:
+        if self._pending and self._open:
             data = json_lines(self._pending)  # one encoder call for the batch
             self._pending.clear()
-            self._out.write(data)
-            self._out.flush()
+            try:
+                self._out.write(data)
+                self._out.flush()
+            except BrokenPipeError:  # like other filters: stop quietly
+                self._open = False
+                with contextlib.suppress(OSError, ValueError):  # no error at exit either
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), self._out.fileno())
+                self._reader_gone()
 
 
 async def watch(
@@ -101,7 +117,7 @@ async def watch(
         async with KickApi() as api:
             supervisor = build_supervisor(api, cache)
 
-            lines = _JsonLines(sys.stdout.buffer if out is None else out, loop)
+            lines = _JsonLines(sys.stdout.buffer if out is None else out, loop, stop.set)
             supervisor.add_event_listener(lines.add)
             supervisor.add_status_listener(_StateLines(err))
             supervisor.connect(ConnectRequest(slug, chatroom_id, channel_id))
@@ -136,8 +152,8 @@ def add_watch_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "watch",
         help="connect to a Kick channel and print its events as JSON lines",
         description="Connect to SLUG's public chat and channel events and print one StreamEvent "
-        "JSON per line on stdout; state changes go to stderr. Ctrl-C stops (exit 0); an error "
-        "retrying cannot fix exits 2.",
+        "JSON per line on stdout; state changes go to stderr. Ctrl-C, or the reader closing the "
+        "output (`| head`), stops (exit 0); an error retrying cannot fix exits 2.",
     )
     parser.add_argument("slug", metavar="SLUG", help="the Kick username / channel slug")
     parser.add_argument(

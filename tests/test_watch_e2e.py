@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import signal
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -148,3 +151,33 @@ def test_watch_usage_errors() -> None:
         text=True,
     )
     assert done.returncode != 0 and "both --chatroom-id and --channel-id" in done.stderr
+
+
+async def test_watch_stops_quietly_when_its_reader_goes_away(
+    tmp_path: Path, soketi: SoketiServer, kick_api: FakeKickApi
+) -> None:
+    """`watch nightowlgg | head -1`: once head has exited, watch disconnects and exits 0."""
+    read_end, write_end = os.pipe()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "app",
+        "watch",
+        "nightowlgg",
+        env=app_env(tmp_path, kick_api.url, soketi.ws_url()),
+        stdout=write_end,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    os.close(write_end)
+    watcher = WatchProcess(proc)
+    try:
+        await watcher.state_line("state: connected")
+        soketi.publish(f"chatrooms.{CHATROOM}.v2", "App\\Events\\ChatMessageEvent", chat(1))
+        first = await asyncio.to_thread(os.read, read_end, 65536)  # blocks until the line
+        assert json.loads(first)["id"] == "msg-1"
+    finally:
+        os.close(read_end)  # head has its line and exits
+    soketi.publish(f"chatrooms.{CHATROOM}.v2", "App\\Events\\ChatMessageEvent", chat(2))
+    assert await watcher.wait() == 0
+    assert "state: disconnected" in watcher.stderr_lines
+    assert not [line for line in watcher.stderr_lines if "Error" in line or "Traceback" in line]

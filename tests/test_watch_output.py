@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 
 import msgspec
 
@@ -64,3 +65,17 @@ async def test_flush_at_exit_writes_what_is_pending() -> None:
     assert out.writes == 1 and b'"id":"last"' in out.getvalue()
     await next_pass()  # the scheduled flush finds nothing left
     assert out.writes == 1
+
+
+async def test_a_reader_that_goes_away_stops_watch_once_and_quietly() -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader (`| head`) has exited
+    gone: list[bool] = []
+    with os.fdopen(write_end, "wb") as out:
+        lines = _JsonLines(out, asyncio.get_running_loop(), lambda: gone.append(True))
+        lines.add(make_event("a"))
+        await next_pass()
+        assert gone == [True]
+        lines.add(make_event("b"))  # events after that are dropped, not kept
+        await next_pass()
+        assert gone == [True] and lines._pending == []
