@@ -171,13 +171,17 @@ async def test_watch_stops_quietly_when_its_reader_goes_away(
     os.close(write_end)
     watcher = WatchProcess(proc)
     try:
-        await watcher.state_line("state: connected")
-        soketi.publish(f"chatrooms.{CHATROOM}.v2", "App\\Events\\ChatMessageEvent", chat(1))
-        first = await asyncio.to_thread(os.read, read_end, 65536)  # blocks until the line
-        assert json.loads(first)["id"] == "msg-1"
+        try:
+            await watcher.state_line("state: connected")
+            soketi.publish(f"chatrooms.{CHATROOM}.v2", "App\\Events\\ChatMessageEvent", chat(1))
+            first = await asyncio.to_thread(os.read, read_end, 65536)  # blocks until the line
+            assert json.loads(first)["id"] == "msg-1"
+        finally:
+            os.close(read_end)  # head has its line and exits
+        soketi.publish(f"chatrooms.{CHATROOM}.v2", "App\\Events\\ChatMessageEvent", chat(2))
+        assert await watcher.wait() == 0
     finally:
-        os.close(read_end)  # head has its line and exits
-    soketi.publish(f"chatrooms.{CHATROOM}.v2", "App\\Events\\ChatMessageEvent", chat(2))
-    assert await watcher.wait() == 0
+        watcher.kill()  # if it did not stop, the test failed: leave no process behind
+        await proc.wait()
     assert "state: disconnected" in watcher.stderr_lines
     assert not [line for line in watcher.stderr_lines if "Error" in line or "Traceback" in line]
