@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Iterable
 from typing import BinaryIO, TextIO
 
-import msgspec
-
+from app.core.events import json_lines
 from app.kick.normalize import Pipeline
 
 
@@ -47,7 +47,6 @@ def normalize_stream(lines: Iterable[bytes], out: BinaryIO, err: TextIO, channel
     pipeline = Pipeline(channel)
     feed = pipeline.feed
     write = out.write
-    encode = msgspec.json.Encoder().encode
     status = 0
     try:
         for number, line in enumerate(lines, 1):
@@ -60,9 +59,16 @@ def normalize_stream(lines: Iterable[bytes], out: BinaryIO, err: TextIO, channel
                 status = 1
                 continue
             if event is not None:
-                write(encode(event.to_dict()) + b"\n")
+                write(json_lines((event,)))
         out.flush()
     except BrokenPipeError:  # the reader went away (`| head`): stop quietly, like other filters
-        os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())
+        discard_output(out)
         return 1
     return status
+
+
+def discard_output(out: BinaryIO) -> None:
+    """After the reader has gone away: send what is left to /dev/null, so that the final flush
+    at exit does not fail again."""
+    with contextlib.suppress(OSError, ValueError):  # ValueError: no file descriptor
+        os.dup2(os.open(os.devnull, os.O_WRONLY), out.fileno())

@@ -6,13 +6,13 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import os
 import signal
 import sys
 import time
 from collections.abc import Callable
 from typing import BinaryIO, TextIO
 
+from app.cli import discard_output
 from app.core.events import StreamEvent, json_lines
 from app.core.state import ConnectionState
 from app.core.supervisor import ConnectRequest, Status
@@ -80,17 +80,17 @@ class _JsonLines:
             self._loop.call_soon(self.flush)  # after the rest of this pass's messages
 
     def flush(self) -> None:
-        if self._pending and self._open:
-            data = json_lines(self._pending)  # one encoder call for the batch
-            self._pending.clear()
-            try:
-                self._out.write(data)
-                self._out.flush()
-            except BrokenPipeError:  # like other filters: stop quietly
-                self._open = False
-                with contextlib.suppress(OSError, ValueError):  # no error at exit either
-                    os.dup2(os.open(os.devnull, os.O_WRONLY), self._out.fileno())
-                self._reader_gone()
+        if not self._pending:  # (also never once the reader is gone: `add` keeps nothing)
+            return
+        data = json_lines(self._pending)  # one encoder call for the batch
+        self._pending.clear()
+        try:
+            self._out.write(data)
+            self._out.flush()
+        except BrokenPipeError:  # like other filters: stop quietly
+            self._open = False
+            discard_output(self._out)
+            self._reader_gone()
 
 
 async def watch(

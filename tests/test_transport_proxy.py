@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ssl
 from collections.abc import AsyncIterator
 
 import pytest
@@ -14,7 +13,7 @@ import trustme
 from app.core.supervisor import EndingKind
 from tests.pusher_server import PusherConn, ScriptedPusherServer
 from tests.test_transport import TARGET, send_chat
-from tests.test_transport_wire import Sink, connector, disconnect, start
+from tests.test_transport_wire import Sink, connector, disconnect, start, tls_contexts
 
 
 class ConnectProxy:
@@ -80,11 +79,7 @@ async def test_ws_goes_through_the_http_proxy(monkeypatch: pytest.MonkeyPatch) -
 async def test_wss_goes_through_the_proxy_with_tls_inside_the_tunnel(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    ca = trustme.CA()
-    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(server_tls)
-    trusting = ssl.create_default_context()
-    ca.configure_trust(trusting)
+    server_tls, trusting = tls_contexts(trustme.CA())
     async with (
         ConnectProxy().running() as proxy,
         ScriptedPusherServer(chat_script, tls=server_tls) as server,

@@ -96,11 +96,17 @@ def ca() -> trustme.CA:
     return trustme.CA()
 
 
-async def test_wss_connects_through_tls_and_checks_the_certificate(ca: trustme.CA) -> None:
+def tls_contexts(ca: trustme.CA) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context with a certificate for 127.0.0.1 from `ca`; a client one trusting `ca`."""
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(server_tls)
     trusting = ssl.create_default_context()
     ca.configure_trust(trusting)
+    return server_tls, trusting
+
+
+async def test_wss_connects_through_tls_and_checks_the_certificate(ca: trustme.CA) -> None:
+    server_tls, trusting = tls_contexts(ca)
 
     async def script(conn: PusherConn) -> None:
         await conn.handshake()
