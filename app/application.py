@@ -156,14 +156,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     qapp.setWindowIcon(icon("vmsc.svg"))
     load_theme(qapp)
 
-    # First paint before the event loop, the network stack and the log file (start-up time).
+    # Start-up time: the window's frame is painted first, then its page, and only then come the
+    # event loop, the network stack and the log file.
     settings = SettingsIdCache(SettingsStore())
     first_launch = not settings.settings.kick_slug  # straight to where the username goes
-    window = MainWindow(log_dir(), page=1 if first_launch else 0)
+    page = 1 if first_launch else 0
+    window = MainWindow(log_dir(), page=page, defer_page=True)
     window.restore_geometry_text(settings.settings.window_geometry)
     window.set_username(settings.settings.kick_slug)
     window.set_auto_connect(settings.settings.auto_connect)
     window.show()
+    qapp.processEvents()
+    window.show_page(page)
     qapp.processEvents()
 
     log_file = add_file_logging()

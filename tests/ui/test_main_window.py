@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -111,16 +112,54 @@ def test_opening_on_sources_does_not_build_the_dashboard(
     window.close_now()
 
 
-def test_the_window_module_loads_no_network_or_event_loop_code() -> None:
-    # Start-up time: what `main` imports before the first paint stays light.
+def test_the_first_frame_loads_no_page_network_or_event_loop_code(tmp_path: Path) -> None:
+    # Start-up time: what `main` loads before the first paint stays light. That includes Qt's
+    # `Qt` namespace, whose Python enums alone take 20-45 ms to build: pages use it, the frame
+    # must not.
     heavy = ("asyncio", "msgspec", "httpx", "websockets", "qasync", "platformdirs",
              "logging.handlers", "app.core.supervisor", "app.core.events", "app.ui.event_feed",
-             "app.ui.sources_panel", "app.ui.settings_page", "app.ui.feed_view")  # fmt: skip
-    code = (
-        "import sys\nimport app.application\n"
-        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
-    )
+             "app.ui.sources_panel", "app.ui.settings_page", "app.ui.feed_view",
+             "app.ui.status_card")  # fmt: skip
+    code = f"""
+import sys
+import PySide6.QtCore
+from PySide6.QtWidgets import QApplication
+qapp = QApplication([])
+import app.application
+from app.ui.main_window import MainWindow
+from app.ui.theme import load_theme
+load_theme(qapp)
+window = MainWindow(sys.argv[1], page=1, defer_page=True)
+window.show()
+qapp.processEvents()
+loaded = [m for m in {heavy!r} if m in sys.modules]
+if "Qt" in vars(PySide6.QtCore):
+    loaded.append("PySide6.QtCore.Qt")
+print(",".join(loaded))
+"""
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code, str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "VMSC_CONFIG_DIR": str(tmp_path)},
     ).stdout.strip()
     assert out == ""
+
+
+def test_a_deferred_page_is_built_when_shown(
+    qapp: QApplication, qtbot: QtBot, tmp_path: Path
+) -> None:
+    with themed(qapp):
+        window = MainWindow(tmp_path, page=1, defer_page=True)
+        qtbot.addWidget(window)
+        window.show()
+        qtbot.waitExposed(window)
+        # the frame shows which page is coming
+        assert window.page_name() == "Sources" and window.nav.checkedId() == 1
+        assert not any(window.is_page_built(i) for i in range(3))
+        window.show_page(1)
+        assert window.is_page_built(1) and not window.is_page_built(0)
+        assert window.pages.currentWidget() is window.sources
+        window.close_now()
