@@ -59,7 +59,7 @@ def normalize_stream(lines: Iterable[bytes], out: BinaryIO, err: TextIO, channel
                 status = 1
                 continue
             if event is not None:
-                write(json_lines((event,)))
+                write(json_lines([event]))
         out.flush()
     except BrokenPipeError:  # the reader went away (`| head`): stop quietly, like other filters
         discard_output(out)

@@ -169,13 +169,13 @@ def main() -> int:
     lag_ok = r["lag_p99"] < args.lag_target
     rss_ok = growth <= args.rss_target
     print(
-        f"{args.name}_count: {int(r['events'])}/{int(r['expected'])} (target exact) {'ok' if exact else 'MISS'}"
+        f"{args.name}_count: {int(r['events'])} of {int(r['expected'])} counted (target {int(r['expected'])}) {'ok' if exact else 'MISS'}"
     )
     print(
         f"{args.name}_rss: {growth:+.1f} MB (target {args.rss_target:g}) {'ok' if rss_ok else 'MISS'}"
     )
     print(
-        f"{args.name}: p99 lag {r['lag_p99']:.1f} ms (target {args.lag_target:g}) {'ok' if lag_ok else 'MISS'}"
+        f"{args.name}: {r['lag_p99']:.1f} ms p99 lag (target {args.lag_target:g}) {'ok' if lag_ok else 'MISS'}"
     )
     return 0 if (exact and lag_ok and rss_ok) else 1
 
