@@ -123,3 +123,22 @@ async def test_a_socks_proxy_is_a_clear_error_not_a_retry(monkeypatch: pytest.Mo
         "unusable proxy setting: socks5://127.0.0.1:9 isn't a valid proxy: "
         "only HTTP and HTTPS proxies are supported"
     )
+
+
+@pytest.mark.parametrize(
+    ("setting", "shown"),
+    [
+        ("htp://kick:hunter2@127.0.0.1:9", "htp://***@127.0.0.1:9"),  # websockets' own check
+        ("http://kick:p@ss@[::1:9", "http://***@[::1:9"),  # urllib cannot split it
+    ],
+)
+async def test_a_malformed_proxy_setting_is_named_without_its_password(
+    monkeypatch: pytest.MonkeyPatch, setting: str, shown: str
+) -> None:
+    monkeypatch.setenv("http_proxy", setting)
+    ending = await connector("ws://127.0.0.1:9/app/k").run_session(
+        TARGET, Sink(), fresh_endpoint=False
+    )
+    assert ending.kind is EndingKind.FATAL
+    assert ending.reason.startswith(f"unusable proxy setting: {shown} isn't a valid proxy: ")
+    assert "hunter2" not in ending.reason and "ss@" not in ending.reason

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ CLOSE_TIMEOUT = 2.0  # after our close frame, wait this long for the server to h
 
 _PLAIN_TEXT = 0x81  # first header byte of a whole text message: FIN, no RSV bits, opcode 1
 _HEAD_END = b"\r\n\r\n"  # end of the upgrade response's head
+_URL_CREDENTIALS = re.compile(r"(?<=//)[^/]*@")  # user:password@ (to the authority's last @)
 
 EndpointProvider = Callable[[ChannelTarget, bool], Awaitable[str]]
 """(target, fresh) -> WebSocket URL; fresh=True asks for the app key to be discovered again."""
@@ -127,7 +129,11 @@ class PusherConnector:
         except InvalidURI as exc:
             return Ending(EndingKind.FATAL, f"bad WebSocket URL: {exc}")
         except InvalidProxy as exc:  # a proxy setting retrying cannot fix
-            return Ending(EndingKind.FATAL, f"unusable proxy setting: {exc}")
+            # the reason is shown and logged: never with the password a proxy URL may hold
+            where = _URL_CREDENTIALS.sub("***@", exc.proxy)
+            return Ending(
+                EndingKind.FATAL, f"unusable proxy setting: {where} isn't a valid proxy: {exc.msg}"
+            )
         except InvalidProxyStatus as exc:
             code = exc.response.status_code
             return classify_ending(None, f"the proxy refused the connection (HTTP {code})")
@@ -175,7 +181,11 @@ async def _open_link(
                     server_hostname=uri.host if uri.secure else None,
                 )
             else:
-                await _connect_through_proxy(link, uri, parse_proxy(proxy_url), server_tls, tls)
+                try:
+                    proxy = parse_proxy(proxy_url)
+                except ValueError as exc:  # urllib's, for a URL it cannot split
+                    raise InvalidProxy(proxy_url, str(exc)) from exc
+                await _connect_through_proxy(link, uri, proxy, server_tls, tls)
             await link.opened
     except BaseException:
         link.abort()
