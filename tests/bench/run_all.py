@@ -1,6 +1,6 @@
 """The benchmark suite: every benchmark, one command, one summary.
 
-    python tests/bench/run_all.py            # full suite (about 15 minutes)
+    python tests/bench/run_all.py            # full suite (about 16 minutes)
     python tests/bench/run_all.py --short    # shorter runs of each
     python tests/bench/run_all.py --ci       # pipeline + memory only; fails only on gross regressions
 
