@@ -130,6 +130,7 @@ async def test_a_socks_proxy_is_a_clear_error_not_a_retry(monkeypatch: pytest.Mo
     [
         ("htp://kick:hunter2@127.0.0.1:9", "htp://***@127.0.0.1:9"),  # websockets' own check
         ("http://kick:p@ss@[::1:9", "http://***@[::1:9"),  # urllib cannot split it
+        ("kick:hunter2@127.0.0.1:9", "***@127.0.0.1:9"),  # no scheme: "kick" looks like one
     ],
 )
 async def test_a_malformed_proxy_setting_is_named_without_its_password(

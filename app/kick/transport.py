@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -56,7 +55,6 @@ CLOSE_TIMEOUT = 2.0  # after our close frame, wait this long for the server to h
 
 _PLAIN_TEXT = 0x81  # first header byte of a whole text message: FIN, no RSV bits, opcode 1
 _HEAD_END = b"\r\n\r\n"  # end of the upgrade response's head
-_URL_CREDENTIALS = re.compile(r"(?<=//)[^/]*@")  # user:password@ (to the authority's last @)
 
 EndpointProvider = Callable[[ChannelTarget, bool], Awaitable[str]]
 """(target, fresh) -> WebSocket URL; fresh=True asks for the app key to be discovered again."""
@@ -130,7 +128,7 @@ class PusherConnector:
             return Ending(EndingKind.FATAL, f"bad WebSocket URL: {exc}")
         except InvalidProxy as exc:  # a proxy setting retrying cannot fix
             # the reason is shown and logged: never with the password a proxy URL may hold
-            where = _URL_CREDENTIALS.sub("***@", exc.proxy)
+            where = _without_credentials(exc.proxy)
             return Ending(
                 EndingKind.FATAL, f"unusable proxy setting: {where} isn't a valid proxy: {exc.msg}"
             )
@@ -152,6 +150,18 @@ def _network_reason(exc: BaseException) -> str:
         return "connection timed out"
     text = str(exc) or type(exc).__name__
     return f"network error: {text}"
+
+
+def _without_credentials(url: str) -> str:
+    """`url` with any `user:password@` replaced by `***@`, even when it is not a valid URL
+    (no scheme, say, which makes the user name look like one)."""
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        scheme, rest = "", url
+    authority = rest.split("/", 1)[0]
+    if "@" in authority:
+        rest = "***" + rest[authority.rindex("@") :]
+    return scheme + separator + rest
 
 
 async def _open_link(
