@@ -179,6 +179,8 @@ class MainWindow(QWidget):
 
             page = SourcesPanel()
             page.set_username(self._username)
+            if not self._username:  # no channel yet (first launch): the form is what is needed
+                page.kick_card.set_expanded(True)
             if self._status is not None:
                 page.set_status(self._status)
             page.connectRequested.connect(self.connectRequested)
@@ -223,7 +225,7 @@ class MainWindow(QWidget):
         button = self.nav.button(index)
         button.setChecked(True)
         if index == 1:
-            page.setFocus()
+            self.sources.kick_card.focus_entry()
 
     def page_name(self) -> str:
         return PAGES[self._current]

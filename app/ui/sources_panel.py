@@ -310,6 +310,13 @@ class KickSourceCard(QFrame):
         )
         self._header.setToolTip(f"Click to {verb}")
 
+    def focus_entry(self) -> None:
+        """Focus what the user types into: the username field when the form is open."""
+        if self._expanded:
+            self._username.setFocus(Qt.FocusReason.OtherFocusReason)
+        else:
+            self.setFocus(Qt.FocusReason.OtherFocusReason)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         # Keys ignored by a child (QLineEdit ignores Return) bubble up here: only keys aimed at
         # the card itself toggle it.
@@ -320,7 +327,7 @@ class KickSourceCard(QFrame):
         ):
             self.toggle()
             if self._expanded:
-                self._username.setFocus(Qt.FocusReason.OtherFocusReason)
+                self.focus_entry()
             event.accept()
             return
         super().keyPressEvent(event)

@@ -76,8 +76,9 @@ async def connect_through_sources(app: VmscApp, qtbot: QtBot, username: str) -> 
     window = app.window
     qtbot.mouseClick(window.nav.button(1), Qt.MouseButton.LeftButton)
     assert window.page_name() == "Sources"
-    card = child(window, QWidget, "kickSourceCard")
-    qtbot.mouseClick(child(window, QWidget, "kickSourceHeader"), Qt.MouseButton.LeftButton)
+    card = window.sources.kick_card
+    if not card.is_expanded():  # it opens expanded while no username is saved
+        qtbot.mouseClick(child(window, QWidget, "kickSourceHeader"), Qt.MouseButton.LeftButton)
     field = child(window, QLineEdit, "kickUsernameInput")
     await until(field.isVisible, card.expandedChanged)
     qtbot.keyClicks(field, username)

@@ -163,3 +163,27 @@ def test_a_deferred_page_is_built_when_shown(
         assert window.is_page_built(1) and not window.is_page_built(0)
         assert window.pages.currentWidget() is window.sources
         window.close_now()
+
+
+@pytest.mark.parametrize("username", ["", "nightowlgg"])
+def test_sources_opens_on_the_form_while_no_channel_is_saved(
+    qapp: QApplication, qtbot: QtBot, tmp_path: Path, username: str
+) -> None:
+    with themed(qapp):
+        window = MainWindow(tmp_path, page=1, defer_page=True)
+        qtbot.addWidget(window)
+        window.set_username(username)
+        window.show()
+        window.show_page(1)
+        qtbot.waitExposed(window)
+        card = window.sources.kick_card
+        field = child(window, QLineEdit, "kickUsernameInput")
+        if username:  # a saved channel: the card shows its state, folded
+            assert not card.is_expanded() and not field.isVisible()
+            assert window.focusWidget() is card
+        else:  # first launch: type the username straight away
+            assert card.is_expanded() and field.isVisible()
+            assert window.focusWidget() is field
+            qtbot.keyClicks(field, "nightowlgg")
+            assert field.text() == "nightowlgg"
+        window.close_now()
