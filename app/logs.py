@@ -2,7 +2,7 @@
 
 Start-up paints the window first: `setup_console_logging` (cheap) runs before it and keeps what
 is logged meanwhile; `add_file_logging` (it loads `logging.handlers`) runs once the window is on
-screen and writes those records to the file too. `setup_logging` does both at once.
+screen and writes those records to the file too.
 """
 
 from __future__ import annotations
@@ -89,9 +89,3 @@ def add_file_logging() -> Path | None:
             file_handler.handle(record)
     root.addHandler(_mark(file_handler))
     return path
-
-
-def setup_logging(level: int = logging.INFO) -> Path | None:
-    """Warnings to stderr and everything at `level` to the rotating log file."""
-    setup_console_logging(level)
-    return add_file_logging()

@@ -34,7 +34,7 @@ from app.kick.slug import InvalidSlugError, validate_slug
 from app.ui.status_card import NO_STATUS, PULSING_STATES, PulseDot, StatusFields
 from app.ui.theme import icon, repolish
 
-if TYPE_CHECKING:  # the supervisor module loads asyncio: not before the first paint
+if TYPE_CHECKING:  # the supervisor module loads asyncio: not before the page is painted
     from app.core.supervisor import Status
 
 __all__ = ["KickSourceCard", "SourcesPanel", "parse_manual_ids", "slug_error"]

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from app.core.state import ConnectionState
 from app.ui.theme import icon, repolish
 
-if TYPE_CHECKING:  # the supervisor module loads asyncio: not before the first paint
+if TYPE_CHECKING:  # the supervisor module loads asyncio: not before the page is painted
     from app.core.supervisor import Status
 
 __all__ = [
@@ -58,7 +58,7 @@ _NO_VALUE = "—"
 
 class StatusFields(Protocol):
     """What the views read of a `Status` (the supervisor's), so they can show the initial state
-    without loading the supervisor's module (asyncio) before the window is first painted."""
+    without loading the supervisor's module (asyncio) before their page is first painted."""
 
     @property
     def state(self) -> ConnectionState: ...

@@ -51,7 +51,7 @@ def main() -> int:
     args = parser.parse_args()
     rounds = 3 if args.short else 15
     results: dict[str, list[tuple[float, float, float]]] = {"bare": [], "app": []}
-    run("bare")  # warm the page cache for both
+    run("bare")  # warm-up: the page cache for both, and the app's bytecode
     run("app")
     for _ in range(rounds):
         for kind in ("bare", "app"):
