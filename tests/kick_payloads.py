@@ -1,4 +1,4 @@
-"""Kick payloads that tests publish: shaped like ../shared/kick-frames, as Kick sends them."""
+"""Kick payloads that tests publish: shaped like tests/fixtures/kick-frames, as Kick sends them."""
 
 from __future__ import annotations
 

@@ -29,6 +29,7 @@ from app.kick.api import (
     PusherEndpoint,
 )
 from app.kick.slug import InvalidSlugError, validate_slug
+from tests.fixtures import FRAMES_DIR
 
 Handler = Callable[[httpx.Request], httpx.Response]
 Reply = httpx.Response | Exception
@@ -43,8 +44,8 @@ DISCOVERY_PATH = "/api/v1/realtime/channels/5120934/chat/connection"
 
 
 def kick_frames_dir() -> Path:
-    """The shared sample payloads: /work/shared/kick-frames."""
-    return Path(__file__).parents[2] / "shared" / "kick-frames"
+    """The sample payloads the tests carry: tests/fixtures/kick-frames."""
+    return FRAMES_DIR
 
 
 def frame(name: str) -> Any:

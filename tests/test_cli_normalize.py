@@ -13,9 +13,9 @@ import pytest
 
 import app.__main__ as entry
 from app.core.events import StreamEvent
+from tests.fixtures import FRAMES_DIR
 
 REPO = Path(__file__).resolve().parents[1]
-FRAMES_DIR = Path(__file__).resolve().parents[2] / "shared" / "kick-frames"
 
 
 def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:

@@ -6,7 +6,6 @@ import json
 import logging
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,8 +22,8 @@ from app.kick.normalize import (
     parse_emotes,
 )
 from app.kick.pusher import ChannelEvent, FrameError, decode_frame
+from tests.fixtures import FRAMES_DIR
 
-FRAMES_DIR = Path(__file__).resolve().parents[2] / "shared" / "kick-frames"
 NOW = datetime(2026, 3, 14, 20, 0, tzinfo=UTC)
 NOW_ISO = "2026-03-14T20:00:00+00:00"
 CHANNEL = "NightOwlGG"  # as typed; events carry it lower-cased

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -24,8 +23,7 @@ from app.kick.pusher import (
     decode_frame,
     describe_close,
 )
-
-FRAMES_DIR = Path(__file__).resolve().parents[2] / "shared" / "kick-frames"
+from tests.fixtures import FRAMES_DIR
 
 
 def sample(name: str) -> str:
@@ -41,7 +39,7 @@ def frame(event: str, data: Any = None, channel: str | None = None, **extra: Any
     return json.dumps(obj)
 
 
-# -- the shared samples
+# -- the sample frames
 
 
 SERVER_SAMPLES = {

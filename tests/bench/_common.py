@@ -40,7 +40,7 @@ from tests.fake_kick_api import FakeKickApi  # noqa: E402
 from tests.soketi import E2E_DIR, SoketiServer  # noqa: E402
 from tests.watch_process import app_env  # noqa: E402
 
-FRAMES_DIR = ROOT.parent / "shared" / "kick-frames"
+FRAMES_DIR = ROOT / "tests" / "fixtures" / "kick-frames"
 PUSHERJS_CLIENT = E2E_DIR / "pusherjs_client.js"
 
 SLUG = "nightowlgg"
@@ -115,7 +115,7 @@ WORDS = (  # noqa: SIM905 - a sentence reads better than a list of quoted words
 
 
 def chat_payloads(count: int, seed: int = 1, prefix: str = "b") -> list[str]:
-    """`count` ChatMessageEvent data strings shaped like ../shared/kick-frames/ChatMessageEvent
+    """`count` ChatMessageEvent data strings shaped like tests/fixtures/kick-frames/ChatMessageEvent
     (compact JSON, UTF-8 unescaped, as Kick sends them), each with its own id, text and sender."""
     sample = json.loads((FRAMES_DIR / "ChatMessageEvent.json").read_text(encoding="utf-8"))
     template = json.loads(sample["data"])

@@ -7,7 +7,7 @@ One real soketi server on 127.0.0.1 (event batch limit raised to 1000). `python 
 official pusher-js client (subscribed to the chat channel) are both connected and subscribed to
 the same soketi at the same time. Then, K + 1 times (the first burst only warms both up): W
 publisher processes send M realistic ChatMessageEvent payloads (compact JSON strings shaped like
-../shared/kick-frames, each with its own id and text) as fast as they can through soketi's HTTP
+tests/fixtures/kick-frames, each with its own id and text) as fast as they can through soketi's HTTP
 batch API (the official `pusher` SDK's trigger_batch, B events per call, signed beforehand).
 
 Each client's rate for a burst is M / (its last event - its first event): ours from the parent

@@ -2,7 +2,7 @@
 
     python tests/bench/bench_pipeline.py [--short] [--memory]
 
-Throughput: a 100,000-frame mixed stream built from ../shared/kick-frames (mostly chat, with varied
+Throughput: a 100,000-frame mixed stream built from tests/fixtures/kick-frames (mostly chat, with varied
 ids, content and times) goes through `Pipeline.feed` (decode frame, decode data, normalize into
 StreamEvents, dedupe) and, in the same run, through a bare `json.loads(frame)` +
 `json.loads(data)` loop. Medians of several repetitions; the pipeline must reach 1.5x the bare loop.
@@ -31,7 +31,7 @@ from typing import Any
 from app.core.events import StreamEvent
 from app.kick.normalize import Pipeline
 
-FRAMES_DIR = Path(__file__).resolve().parents[3] / "shared" / "kick-frames"
+FRAMES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "kick-frames"
 TARGET_RATIO = 1.5
 # Stream time: actions arrive at random at this mean rate (a busy channel, where throughput
 # matters) and chat messages carry it as Kick does: `created_at` in whole seconds, so consecutive
