@@ -63,7 +63,9 @@ class VmscApp:
         window.connectRequested.connect(service.connect_channel)
         window.disconnectRequested.connect(service.disconnect_channel)
         window.retryRequested.connect(service.retry_now)
+        window.cardConnectRequested.connect(service.connect_channel)
         service.statusChanged.connect(window.set_status)
+        window.set_status(service.status)  # from the start: the saved channel, Disconnected
         service.countChanged.connect(window.set_event_count)
         service.eventsReceived.connect(window.add_events)
         window.autoConnectChanged.connect(

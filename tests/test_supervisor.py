@@ -436,3 +436,36 @@ async def test_disconnect_is_shown_at_once_even_if_the_socket_closes_slowly() ->
     assert not disconnecting.done()
     release.set()
     await disconnecting
+
+
+# --- the remembered channel, shown before any Connect -------------------------------------------
+
+
+async def test_remembered_channel_is_the_disconnected_status_until_connect() -> None:
+    connector = ScriptedConnector(subscribe_then(None))
+    sup, _, seen = build(connector)
+    sup.remember_channel("nightowlgg", "NightOwlGG")
+    assert sup.status == Status(S.DISCONNECTED, slug="nightowlgg", display_name="NightOwlGG")
+    assert seen == [sup.status]  # published, so a view shows it before any Connect
+    sup.connect(ConnectRequest("nightowlgg"))
+    await connector.started.wait()
+    # the cached name stays up while connecting (no flicker back to the slug)
+    assert [s.display_name for s in seen if s.state is S.CONNECTING] == ["NightOwlGG"]
+    sup.remember_channel("someone_else")  # too late: a connection is under way
+    assert sup.status.slug == "nightowlgg" and sup.status.state is S.CONNECTED
+    await sup.disconnect()
+    # after a Disconnect the channel stays, so it can be connected to again
+    assert sup.status == Status(S.DISCONNECTED, slug="nightowlgg", display_name="NightOwlGG")
+
+
+async def test_connecting_to_another_channel_drops_the_remembered_name() -> None:
+    other = ChannelTarget("pixel_mage", chatroom_id=1, channel_id=2, display_name="Pixel_Mage")
+    connector = ScriptedConnector(subscribe_then(None))
+    sup, _, seen = build(connector, FakeResolver(target=other))
+    sup.remember_channel("nightowlgg", "NightOwlGG")
+    sup.connect(ConnectRequest("pixel_mage"))
+    await connector.started.wait()
+    connecting = [s for s in seen if s.state is S.CONNECTING]
+    assert connecting[0].slug == "pixel_mage" and connecting[0].display_name == ""
+    assert sup.status.channel == "Pixel_Mage"
+    await sup.disconnect()

@@ -144,6 +144,12 @@ class Supervisor:
 
     # --- what the user asks for ---------------------------------------------------------------
 
+    def remember_channel(self, slug: str, display_name: str = "") -> None:
+        """The channel a Connect would use, shown while disconnected: at launch the saved one, so
+        the app says which channel it would connect to before it does. Ignored once connecting."""
+        if self._task is None and self._status.state is State.DISCONNECTED:
+            self._update(Status(slug=slug, display_name=display_name))
+
     def connect(self, request: ConnectRequest) -> None:
         """Start connecting (dropping any current connection first). Needs a running loop."""
         self._stop_tasks()
@@ -187,7 +193,9 @@ class Supervisor:
 
     async def _run(self, request: ConnectRequest) -> None:
         self._backoff.reset()
-        self._update(Status(State.CONNECTING, slug=request.slug))
+        # The name shown so far stays while its channel's ids are found (no flicker to the slug).
+        shown = self._status.display_name if self._status.slug == request.slug else ""
+        self._update(Status(State.CONNECTING, slug=request.slug, display_name=shown))
         target: ChannelTarget | None = None
         fresh_endpoint = False
         rediscovered = False

@@ -44,6 +44,12 @@ class ConnectionService(QObject):
         self._flush_timer.setInterval(flush_ms)
         self._flush_timer.timeout.connect(self._flush)
         self._background: set[asyncio.Task[None]] = set()
+        # The saved channel is shown (Disconnected) before anything connects: the first status
+        # already names the channel Connect would use, auto-connect on or off.
+        saved = settings.settings.kick_slug.strip().lower()  # as connect_channel has it
+        if saved:
+            cached = settings.get(saved)
+            supervisor.remember_channel(saved, cached.display_name if cached else "")
         supervisor.add_status_listener(self.statusChanged.emit)
         supervisor.add_event_listener(self._on_event)
 

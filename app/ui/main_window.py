@@ -55,6 +55,7 @@ class MainWindow(QWidget):
     disconnectRequested = Signal()
     autoConnectChanged = Signal(bool)
     retryRequested = Signal()
+    cardConnectRequested = Signal(str)  # the Dashboard card's Connect: the channel it shows
 
     def __init__(
         self,
@@ -153,6 +154,7 @@ class MainWindow(QWidget):
         if self._event_count is not None:
             card.set_event_count(self._event_count)
         card.retryRequested.connect(self.retryRequested)
+        card.connectRequested.connect(self.cardConnectRequested)
         feed = EventFeedView()
         self._status_card, self._feed = card, feed
         dashboard = QWidget()

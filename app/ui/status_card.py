@@ -1,9 +1,9 @@
 """The Dashboard's Kick card: state, channel, live dot, events since connecting, uptime.
 
-A pure view (design rule 5): `set_status` / `set_event_count` show what the service says, the
-only thing the card asks for is `retryRequested`. Every state colour comes from
-`resources/theme.qss` through the card's `state` property (rule 6): Python only says which state
-the card is in, and which indicators pulse.
+A pure view (design rule 5): `set_status` / `set_event_count` show what the service says; the
+card only asks: `retryRequested`, and `connectRequested` (slug) to connect to the channel it shows
+while disconnected. Every state colour comes from `resources/theme.qss` through the card's `state`
+property (rule 6): Python only says which state the card is in, and which indicators pulse.
 """
 
 from __future__ import annotations
@@ -246,9 +246,11 @@ def _label(name: str, text: str = "", parent: QWidget | None = None) -> QLabel:
 class KickStatusCard(QFrame):
     """The Kick card. Children by objectName: stateIndicator (or, while live, liveDot) and
     stateLabel in the state pill, channelName, channelSlug, liveBadge ("Offline": connected, not
-    broadcasting), eventCount, uptime, statusDetail, retryNowButton."""
+    broadcasting), cardConnectButton (disconnected with a channel), eventCount, uptime,
+    statusDetail, retryNowButton."""
 
     retryRequested = Signal()
+    connectRequested = Signal(str)  # the slug shown: the saved channel, or the one disconnected
     PREFERRED_WIDTH = 400
 
     def __init__(
@@ -330,6 +332,12 @@ class KickStatusCard(QFrame):
         )
         self._hint.setWordWrap(True)
         self._hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # Disconnected from a known channel (saved, auto-connect off; or after Disconnect).
+        self._connect = QPushButton("Connect", self)
+        self._connect.setObjectName("cardConnectButton")
+        self._connect.setProperty("variant", "primary")
+        self._connect.setCursor(Qt.CursorShape.PointingHandCursor)
+        self._connect.clicked.connect(self._on_connect_clicked)
 
         # -- numbers
         rule = QFrame(self)
@@ -378,6 +386,7 @@ class KickStatusCard(QFrame):
         layout.addLayout(header)
         layout.addLayout(channel_row)
         layout.addWidget(self._hint)
+        layout.addWidget(self._connect, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(rule)
         layout.addLayout(stats)
         layout.addWidget(detail)
@@ -423,6 +432,11 @@ class KickStatusCard(QFrame):
     def set_event_count(self, n: int) -> None:
         self._count.setText(format_count(n))
 
+    def _on_connect_clicked(self) -> None:
+        slug = self._shown.slug
+        if slug and self._shown.state is ConnectionState.DISCONNECTED:
+            self.connectRequested.emit(slug)
+
     # -- the 1 s tick --------------------------------------------------------------------------
 
     def tick(self) -> None:
@@ -454,6 +468,11 @@ class KickStatusCard(QFrame):
         self._slug.setText(f"kick.com/{status.slug}" if status.slug else "")
         self._slug.setVisible(bool(status.slug))
         self._hint.setVisible(state is ConnectionState.DISCONNECTED and not channel)
+        can_connect = state is ConnectionState.DISCONNECTED and bool(status.slug)
+        self._connect.setVisible(can_connect)
+        if can_connect:
+            self._connect.setAccessibleName(f"Connect to {channel}")
+            self._connect.setToolTip(f"Connect to kick.com/{status.slug}")
 
         self._live_badge.setVisible(state is ConnectionState.CONNECTED)
         self.set_event_count(status.event_count)

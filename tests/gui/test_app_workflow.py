@@ -209,7 +209,47 @@ async def test_auto_connect_switch_and_about(env: Path, qtbot: QtBot) -> None:
     second.start()
     assert card_state(second) == "disconnected"
     assert second.window.page_name() == "Dashboard"
+    # not "No channel yet": the saved channel, with a Connect for it
+    assert child(second.window, QLabel, "channelSlug").text() == "kick.com/nightowlgg"
+    assert child(second.window, QPushButton, "cardConnectButton").isVisible()
     second.window.show_page(1)
     assert child(second.window, QLineEdit, "kickUsernameInput").text() == "nightowlgg"
     second.request_close()
     await second.closed
+
+
+async def test_saved_channel_not_auto_connected_is_shown_and_connects_from_the_card(
+    env: Path, qtbot: QtBot
+) -> None:
+    from app.id_cache import SettingsIdCache
+    from app.kick.ids import CachedIds
+
+    saved = SettingsIdCache(SettingsStore(env))
+    saved.update(kick_slug="nightowlgg")  # auto-connect on, but started as --no-auto-connect
+    saved.put("nightowlgg", CachedIds(CHATROOM, CHANNEL, "NightOwlGG"))
+    app = VmscApp()
+    app.start(auto_connect=False)
+    window = app.window
+    assert card_state(app) == "disconnected"
+    assert child(window, QLabel, "stateLabel").text() == "Disconnected"
+    assert child(window, QLabel, "channelName").text() == "NightOwlGG"  # the cached name
+    assert child(window, QLabel, "channelSlug").text() == "kick.com/nightowlgg"
+    assert not child(window, QLabel, "cardHint").isVisible()
+    connect = child(window, QPushButton, "cardConnectButton")
+    assert connect.isVisible()
+
+    qtbot.mouseClick(connect, Qt.MouseButton.LeftButton)
+    await until(lambda: card_state(app) == "connected", app.service.statusChanged)
+    assert not connect.isVisible()
+    assert child(window, QLabel, "channelName").text() == "NightOwlGG"
+
+    # the user's Disconnect (on Sources) leaves the channel on the card, with Connect again
+    window.show_page(1)
+    qtbot.mouseClick(child(window, QPushButton, "kickConnectButton"), Qt.MouseButton.LeftButton)
+    await until(lambda: card_state(app) == "disconnected", app.service.statusChanged)
+    window.show_page(0)
+    assert child(window, QLabel, "channelName").text() == "NightOwlGG"
+    assert connect.isVisible()
+    app.request_close()
+    await app.closed
+    app.window.deleteLater()

@@ -90,6 +90,15 @@ def test_page_requests_come_out_of_the_window(window: MainWindow, qtbot: QtBot) 
     assert toggled.args == [False]
 
 
+def test_the_cards_connect_comes_out_of_the_window(window: MainWindow, qtbot: QtBot) -> None:
+    window.set_status(Status(S.DISCONNECTED, slug="nightowlgg", display_name="NightOwlGG"))
+    button = child(window.status_card, QPushButton, "cardConnectButton")
+    assert button.isVisible()
+    with qtbot.waitSignal(window.cardConnectRequested, timeout=1_000) as blocker:
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert blocker.args == ["nightowlgg"]
+
+
 def test_opening_on_sources_does_not_build_the_dashboard(
     qapp: QApplication, qtbot: QtBot, tmp_path: Path
 ) -> None:

@@ -145,6 +145,36 @@ def test_channel_name_is_plain_text(card: KickStatusCard) -> None:
     assert name.text() == "<b>boss</b>"
 
 
+def test_a_known_channel_while_disconnected_is_shown_with_connect(
+    qtbot: QtBot, card: KickStatusCard, clock: FakeClock
+) -> None:
+    connect = child(card, "cardConnectButton")
+    assert isinstance(connect, QPushButton)
+    assert not connect.isVisible()  # no channel: the hint says where one goes instead
+    # the saved channel at launch with auto-connect off, or the channel after a Disconnect
+    card.set_status(Status(S.DISCONNECTED, slug="nightowlgg", display_name="NightOwlGG"))
+    assert label(card, "channelName") == "NightOwlGG"
+    assert child(card, "channelName").property("placeholder") is False
+    assert label(card, "channelSlug") == "kick.com/nightowlgg"
+    assert label(card, "stateLabel") == "Disconnected"
+    assert card.property("state") == "disconnected"
+    assert not child(card, "cardHint").isVisible()
+    assert connect.isVisible() and connect.text() == "Connect"
+    assert connect.accessibleName() == "Connect to NightOwlGG"
+    with qtbot.waitSignal(card.connectRequested, timeout=1_000) as clicked:
+        qtbot.mouseClick(connect, Qt.MouseButton.LeftButton)
+    assert clicked.args == ["nightowlgg"]
+    # the card only asks: what it shows changes when the service says so
+    assert card.property("state") == "disconnected"
+
+    for state in S:
+        card.set_status(status_for(state, clock))
+        assert connect.isVisible() is (state is S.DISCONNECTED), state
+    card.set_status(Status())
+    assert not connect.isVisible()
+    assert label(card, "channelName") == "No channel yet"
+
+
 # -- pulsing ----------------------------------------------------------------------------------
 
 
