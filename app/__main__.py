@@ -14,6 +14,13 @@ from app import __version__
 # with `build_parser`.
 COMMANDS = frozenset({"normalize", "watch"})
 
+# The desktop app's own options (parsed by `app.application`, which loads Qt: not imported for
+# --help). A test keeps this in step with the app's parser, help texts included.
+GUI_OPTIONS = {
+    "--smoke-test": "build the real window and services, check resources, print one line and exit",
+    "--no-auto-connect": "do not connect on launch",
+}
+
 
 def program_name() -> str:
     """How the user started us, for usage lines: the bundle's executable, or `python -m app`."""
@@ -23,15 +30,34 @@ def program_name() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from app.cli import add_normalize_command
+    from app.cli import HelpFormatter, add_normalize_command, exit_status_help
     from app.watch import add_watch_command
 
+    width = max(map(len, GUI_OPTIONS)) + 2
+    gui_options = "\n".join(f"  {name:<{width}}{text}" for name, text in GUI_OPTIONS.items())
     parser = argparse.ArgumentParser(
         prog=program_name(),
+        usage=f"%(prog)s [{'] ['.join(GUI_OPTIONS)}] [Qt options]\n"
+        "       %(prog)s COMMAND ...\n"
+        "       %(prog)s -h | --version",
+        formatter_class=HelpFormatter,
         description="VMSC for Kick. Without a command, starts the desktop app.",
+        epilog=f"desktop app options (without a command):\n{gui_options}\n"
+        "  Other options (-platform offscreen, ...) go to Qt.\n\n"
+        + exit_status_help(
+            (0, "the desktop app's window was closed (or Ctrl-C, SIGTERM), or --smoke-test passed"),
+            (
+                1,
+                "the desktop app cannot start (Qt is missing; the commands still work), "
+                "--smoke-test found a problem, or an unexpected error (a Python traceback)",
+            ),
+            (2, "a bad command line (with a usage message)"),
+        )
+        + "\n\nEach command's own options and exit status: COMMAND --help.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # prog: the commands' usage lines start with this, not with the whole custom usage above
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", prog=program_name())
     add_normalize_command(commands)
     add_watch_command(commands)
     return parser

@@ -6,24 +6,25 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 import time
 from collections.abc import Callable
-from typing import BinaryIO, TextIO
+from typing import Any, BinaryIO, TextIO
 
-from app.cli import discard_output
+from app.cli import HelpFormatter, discard_output, exit_status_help, terminal_safe
 from app.core.events import StreamEvent, json_lines
 from app.core.state import ConnectionState
 from app.core.supervisor import ConnectRequest, Status
+from app.kick import constants
 from app.kick.api import KickApi
 from app.kick.ids import CachedIds, MemoryIdCache
 from app.kick.session import build_supervisor
 from app.settings import SettingsStore
 
 EXIT_OK = 0
-EXIT_ERROR = 2
-EXIT_USAGE = 64
+EXIT_ERROR = 2  # also argparse's status for a bad command line
 
 
 def describe_status(status: Status, now: float) -> str:
@@ -52,7 +53,9 @@ class _StateLines:
         key = (status.state, status.attempt, waiting)
         if key != self._last:
             self._last = key
-            print(describe_status(status, self._clock()), file=self._err, flush=True)
+            # display names and reasons are network text: no control character reaches the tty
+            line = terminal_safe(describe_status(status, self._clock()))
+            print(line, file=self._err, flush=True)
 
 
 class _JsonLines:
@@ -147,13 +150,29 @@ def _positive_int(text: str) -> int:
     return value
 
 
+_WATCH_EXIT_STATUS = exit_status_help(
+    (0, "stopped: Ctrl-C, SIGTERM, or the reader closed the output (`| head`)"),
+    (1, "an unexpected error (a Python traceback on stderr)"),
+    (
+        2,
+        'an error retrying cannot fix, named on the last "state: error (...)" line: no channel '
+        "of that name, an invalid username, the lookup blocked with no ids to go on (give "
+        "--chatroom-id and --channel-id), a fatal Pusher close (4000-4099; 4001 only once "
+        "rediscovering the key did not help), a bad WebSocket URL or proxy setting; or a bad "
+        "command line (with a usage message)",
+    ),
+)
+
+
 def add_watch_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
         "watch",
         help="connect to a Kick channel and print its events as JSON lines",
+        formatter_class=HelpFormatter,
         description="Connect to SLUG's public chat and channel events and print one StreamEvent "
-        "JSON per line on stdout; state changes go to stderr. Ctrl-C, or the reader closing the "
-        "output (`| head`), stops (exit 0); an error retrying cannot fix exits 2.",
+        "JSON per line on stdout; state changes go to stderr. Losing the network, timeouts and "
+        "server restarts are retried forever, with backoff.",
+        epilog=_WATCH_EXIT_STATUS,
     )
     parser.add_argument("slug", metavar="SLUG", help="the Kick username / channel slug")
     parser.add_argument(
@@ -162,12 +181,51 @@ def add_watch_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     parser.add_argument(
         "--channel-id", type=_positive_int, help="skip the lookup (with --chatroom-id)"
     )
-    parser.set_defaults(run=_run_watch)
+    parser.set_defaults(run=_run_watch, usage_error=parser.error)
+
+
+def missing_id_message(slug: str, chatroom_id: int | None, channel_id: int | None) -> str | None:
+    """What the command line lacks when it gives only one of the two ids, else None. A lone id
+    saves nothing: the lookup that could find the other one gives both, and where it is blocked
+    (the reason to type ids) the other one cannot be had either."""
+    if (chatroom_id is None) == (channel_id is None):
+        return None
+    lookup = (
+        f"{os.environ.get(constants.ENV_KICK_API_URL) or constants.DEFAULT_API_URL}"
+        f"/api/v2/channels/{slug.strip().lower()}"
+    )
+    if channel_id is None:
+        return (
+            "--chatroom-id needs --channel-id too (live start/end, follows and Kicks arrive on "
+            "channel.N and channel_N, and the channel id finds Kick's Pusher key). Kick's lookup "
+            f'{lookup} has it as "id"; or give neither option and watch looks both up.'
+        )
+    return (
+        "--channel-id needs --chatroom-id too (chat, subs, gifts, bans, hosts and rewards arrive "
+        f'on chatrooms.N.v2 and chatroom_N). Kick\'s lookup {lookup} has it as "chatroom.id"; '
+        "or give neither option and watch looks both up."
+    )
+
+
+class _TerminalSafeFormatter(logging.Formatter):
+    """Log lines carry network text too (reasons): escaped like the state lines, each line of a
+    traceback on its own."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return terminal_safe(super().formatMessage(record))
+
+    def formatException(self, ei: Any) -> str:
+        return "\n".join(map(terminal_safe, super().formatException(ei).split("\n")))
+
+    def formatStack(self, stack_info: str) -> str:
+        return "\n".join(map(terminal_safe, super().formatStack(stack_info).split("\n")))
 
 
 def _run_watch(args: argparse.Namespace) -> int:
-    if (args.chatroom_id is None) != (args.channel_id is None):
-        print("watch: give both --chatroom-id and --channel-id, or neither", file=sys.stderr)
-        return EXIT_USAGE
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    problem = missing_id_message(args.slug, args.chatroom_id, args.channel_id)
+    if problem is not None:
+        args.usage_error(terminal_safe(problem))  # exits 2, after the usage line
+    handler = logging.StreamHandler()
+    handler.setFormatter(_TerminalSafeFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     return asyncio.run(watch(args.slug, args.chatroom_id, args.channel_id))

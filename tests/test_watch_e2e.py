@@ -141,18 +141,6 @@ async def test_blocked_lookup_without_ids_says_what_to_do(
     assert "Advanced" in error or "chatroom id" in error
 
 
-def test_watch_usage_errors() -> None:
-    import subprocess
-    import sys
-
-    done = subprocess.run(
-        [sys.executable, "-m", "app", "watch", "x", "--chatroom-id", "5"],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode != 0 and "both --chatroom-id and --channel-id" in done.stderr
-
-
 async def test_watch_stops_quietly_when_its_reader_goes_away(
     tmp_path: Path, soketi: SoketiServer, kick_api: FakeKickApi
 ) -> None:

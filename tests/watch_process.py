@@ -27,6 +27,7 @@ class WatchProcess:
     def __init__(self, proc: asyncio.subprocess.Process) -> None:
         self.proc = proc
         self.stderr_lines: list[str] = []
+        self.stderr_raw = bytearray()  # as written: `stderr_lines` are split and decoded
         self.events: list[dict[str, Any]] = []
 
     @classmethod
@@ -49,6 +50,7 @@ class WatchProcess:
         async with asyncio.timeout(timeout):
             while True:
                 raw = await self.proc.stderr.readline()
+                self.stderr_raw += raw
                 if not raw:
                     raise AssertionError(f"watch exited; stderr so far: {self.stderr_lines}")
                 line = raw.decode().rstrip("\n")
@@ -73,6 +75,7 @@ class WatchProcess:
     async def wait(self, timeout: float = 20.0) -> int:
         async with asyncio.timeout(timeout):
             stderr = await self.proc.stderr.read() if self.proc.stderr else b""
+            self.stderr_raw += stderr
             self.stderr_lines.extend(stderr.decode().splitlines())
             return await self.proc.wait()
 
