@@ -19,15 +19,20 @@ from app.kick.normalize import Pipeline
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 
 
+_SHORT = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
+
+
 def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    char = match.group()
+    code = ord(char)
+    return _SHORT.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
 
 
 def terminal_safe(text: str) -> str:
     """`text` with every character that could drive a terminal or fake a line written as a
-    visible escape (`\\x1b`, `\\r`, `\\u202e`): for anything headless commands print to the
-    terminal that came from the network or from input files. Backslashes are left as they are."""
+    visible escape, as Python writes it (`\\x1b`, `\\r`, `\\u202e`): for anything headless
+    commands print to the terminal that came from the network or from input files. Backslashes
+    are left as they are."""
     return _UNSAFE.sub(_escape, text)
 
 
