@@ -207,3 +207,30 @@ def test_usage_names_the_program_as_started(monkeypatch: pytest.MonkeyPatch) -> 
     assert entry.build_parser().format_usage().startswith("usage: VMSC ")
     watch_help = entry.build_parser()._subparsers._group_actions[0].choices["watch"]  # type: ignore[union-attr]
     assert watch_help.format_usage().startswith("usage: VMSC watch ")
+
+
+# -- what the events hold without --channel, and what reaches the terminal
+
+
+def test_without_channel_every_event_has_an_empty_channel() -> None:
+    """Frames name Pusher channels (`chatrooms.N.v2`), never the slug, so without --channel the
+    slug is unknown: the key stays, as "" (the StreamEvent JSON form has every field; "" is how
+    it says unknown, as for `username`), and --help says so."""
+    result = run("normalize", stdin="\n".join(STREAM).encode())
+    assert result.returncode == 0
+    lines = [json.loads(line) for line in result.stdout.decode().splitlines()]
+    assert [line["type"] for line in lines] == EXPECTED_TYPES
+    assert all(list(line)[:4] == ["id", "source", "type", "channel"] for line in lines)
+    assert {line["channel"] for line in lines} == {""}
+    help_text = " ".join(run("normalize", "--help").stdout.decode().split())
+    assert 'without --channel every event has "channel": ""' in help_text
+
+
+def test_frame_text_in_error_lines_is_escaped() -> None:
+    evil = json.dumps({"event": "x\x1b]0;title\x07\rline 9: fake", "channel": 5})
+    result = run("normalize", stdin=f"{evil}\n{CHAT}\n".encode())
+    assert result.returncode == 1
+    assert result.stderr.decode() == (
+        "line 1: x\\x1b]0;title\\x07\\rline 9: fake: channel is int, expected a string\n"
+    )
+    assert [e.type.value for e in events(result.stdout)] == ["chat"]

@@ -49,6 +49,14 @@ class SettingsPage(QWidget):
         self.auto_connect.setAccessibleName("Auto-connect on launch")
         self.auto_connect.toggled.connect(self.autoConnectChanged)
         connection_layout.addWidget(self.auto_connect)
+        hint = QLabel(
+            "When off, the Dashboard shows the remembered channel with a Connect button.",
+            connection,
+        )
+        hint.setObjectName("settingHint")
+        hint.setWordWrap(True)
+        hint.setContentsMargins(34, 0, 0, 0)  # under the check box's text, past its box
+        connection_layout.addWidget(hint)
 
         logs, logs_layout = _section("Logs", self)
         path = QLabel(str(log_folder), logs)
