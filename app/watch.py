@@ -28,9 +28,10 @@ EXIT_ERROR = 2  # also argparse's status for a bad command line
 
 
 def describe_status(status: Status, now: float) -> str:
-    """One stderr line per state change, e.g. `state: reconnecting (server closed 4200, retry 2
-    in 2.4 s)`."""
-    details = [status.reason] if status.reason else []
+    """One stderr line per state change, e.g. `state: reconnecting (Kick's chat server asked us
+    to reconnect (server closed 4200 (server restarting)), retry 2 in 2.4 s)`: the plain reason
+    with its technical detail in parentheses."""
+    details = [status.full_reason] if status.full_reason else []
     if status.state is ConnectionState.RECONNECTING and status.retry_at is not None:
         details.append(f"retry {status.attempt} in {max(0.0, status.retry_at - now):.1f} s")
     elif status.state.is_connected and status.channel:

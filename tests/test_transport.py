@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import os
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from app.core.supervisor import (
     Status,
     Supervisor,
 )
+from app.kick import transport
 from app.kick.normalize import Normalizer
 from app.kick.transport import PusherConnector, Timeouts, classify_ending
 from tests.kick_payloads import CHAT_CHANNEL, chat_data
@@ -195,7 +197,17 @@ async def test_close_codes_are_classified_from_the_wire(code: int, kind: EndingK
         connector = PusherConnector(endpoint, lambda t: Normalizer(t.slug).normalize)
         ending = await connector.run_session(TARGET, sink, fresh_endpoint=False)
         assert ending.kind is kind
-        assert str(code) in ending.reason
+        assert (
+            ending.reason
+            == {
+                EndingKind.FATAL: transport.CLOSED_BY_SERVER[EndingKind.FATAL],
+                EndingKind.STALE_ENDPOINT: transport.CLOSED_BY_SERVER[EndingKind.FATAL],
+                EndingKind.BACKOFF: "Kick's chat server closed the connection",
+                EndingKind.RECONNECT_NOW: "Kick's chat server asked us to reconnect",
+            }[kind]
+        )
+        assert ending.detail.startswith(f"server closed {code}")
+        assert ending.detail.endswith(": bye")
         assert sink.subscribed_calls == 1
 
 
@@ -209,7 +221,9 @@ async def test_fatal_close_ends_in_error_without_retry() -> None:
         sup.connect(ConnectRequest("nightowlgg"))
         await sup.wait_stopped()
         assert sup.status.state is S.ERROR
-        assert "4009" in sup.status.reason
+        assert sup.status.reason.startswith("Kick's chat server refused the connection")
+        assert "retrying will not help" in sup.status.reason
+        assert sup.status.detail == "server closed 4009 (unauthorized): unauthorized"
         assert len(server.connections) == 1 and time.sleeps == []
 
 
@@ -227,7 +241,10 @@ async def test_backoff_close_waits_then_reconnects() -> None:
         await server.wait_connections(2)
         await rec.until(lambda: sup.status.state is S.CONNECTED and len(server.connections) == 2)
         assert time.sleeps == [1.5]  # 1 s + jitter 0.5; reset after the first subscription
-        assert any("4100" in s.reason for s in rec.statuses if s.state is S.RECONNECTING)
+        assert next((s.reason, s.detail) for s in rec.statuses if s.attempt == 1) == (
+            "Kick's chat server closed the connection",
+            "server closed 4100 (over capacity): over capacity",
+        )
         await sup.disconnect()
 
 
@@ -260,7 +277,10 @@ async def test_unknown_app_key_rediscovers_once_then_error() -> None:
         sup.connect(ConnectRequest("nightowlgg"))
         await sup.wait_stopped()
         assert sup.status.state is S.ERROR
-        assert "4001" in sup.status.reason
+        assert sup.status.reason == transport.CLOSED_BY_SERVER[EndingKind.FATAL]
+        assert sup.status.detail == (
+            "server closed 4001 (unknown app key): App key stale not in this cluster"
+        )
         assert fresh == [False, True]
         assert len(server.connections) == 2 and time.sleeps == []
 
@@ -312,7 +332,8 @@ async def test_silence_sends_ping_then_declares_the_connection_dead() -> None:
         sup, rec, _, _ = build(server, Timeouts(max_activity=0.2, pong=0.3, open=5.0))
         sup.connect(ConnectRequest("nightowlgg"))
         await rec.until(lambda: sup.status.state is S.RECONNECTING, timeout=5)
-        assert "no answer to ping" in sup.status.reason
+        assert sup.status.reason == transport.WENT_SILENT
+        assert sup.status.detail == "no answer to ping in 0.3 s: connection dead"
         assert server.connections[0].received[-1] == {"event": "pusher:ping", "data": {}}
         await sup.disconnect()
 
@@ -442,13 +463,17 @@ async def test_network_refused_is_retryable() -> None:
         sup.connect(ConnectRequest("nightowlgg"))
         await rec.until(lambda: sup.status.state is S.CONNECTED)
         assert time.sleeps == [1.5, 2.5]
-        reasons = [s.reason for s in rec.statuses if s.state is S.RECONNECTING]
-        assert any("network error" in r for r in reasons)
+        reasons = {(s.reason, s.detail) for s in rec.statuses if s.state is S.RECONNECTING}
+        assert len(reasons) == 1  # both attempts: refused, said the same way
+        [(reason, detail)] = reasons
+        assert reason == transport.REFUSED
+        assert detail.startswith(f"[Errno {errno.ECONNREFUSED}]")
         await sup.disconnect()
 
 
 def test_classify_ending_is_total() -> None:
     assert classify_ending(None, "x") == Ending(EndingKind.BACKOFF, "x")
+    assert classify_ending(None, "x", "why") == Ending(EndingKind.BACKOFF, "x", "why")
     assert classify_ending(4001, "x").kind is EndingKind.STALE_ENDPOINT
     assert classify_ending(4004, "x").kind is EndingKind.FATAL
     assert classify_ending(4150, "x").kind is EndingKind.BACKOFF

@@ -110,7 +110,8 @@ async def test_a_refusing_proxy_is_named_and_retried(monkeypatch: pytest.MonkeyP
             TARGET, Sink(), fresh_endpoint=False
         )
     assert ending.kind is EndingKind.BACKOFF
-    assert ending.reason == "the proxy refused the connection (HTTP 407)"
+    assert ending.reason == "The proxy refused the connection — check the proxy settings"
+    assert ending.detail == "HTTP 407 from the proxy"
 
 
 async def test_a_socks_proxy_is_a_clear_error_not_a_retry(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -119,9 +120,9 @@ async def test_a_socks_proxy_is_a_clear_error_not_a_retry(monkeypatch: pytest.Mo
         TARGET, Sink(), fresh_endpoint=False
     )
     assert ending.kind is EndingKind.FATAL
-    assert ending.reason == (
-        "unusable proxy setting: socks5://127.0.0.1:9 isn't a valid proxy: "
-        "only HTTP and HTTPS proxies are supported"
+    assert ending.reason == "The proxy setting can't be used — correct it, then connect again"
+    assert ending.detail == (
+        "socks5://127.0.0.1:9 isn't a valid proxy: only HTTP and HTTPS proxies are supported"
     )
 
 
@@ -141,5 +142,6 @@ async def test_a_malformed_proxy_setting_is_named_without_its_password(
         TARGET, Sink(), fresh_endpoint=False
     )
     assert ending.kind is EndingKind.FATAL
-    assert ending.reason.startswith(f"unusable proxy setting: {shown} isn't a valid proxy: ")
-    assert "hunter2" not in ending.reason and "ss@" not in ending.reason
+    assert ending.reason == "The proxy setting can't be used — correct it, then connect again"
+    assert ending.detail.startswith(f"{shown} isn't a valid proxy: ")
+    assert "hunter2" not in ending.detail and "ss@" not in ending.detail

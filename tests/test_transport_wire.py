@@ -27,7 +27,7 @@ from websockets.utils import accept_key
 
 from app.core.events import StreamEvent
 from app.core.supervisor import ChannelTarget, Ending, EndingKind
-from app.kick import pusher
+from app.kick import pusher, transport
 from app.kick.normalize import Normalizer
 from app.kick.transport import (
     READ_BUFFER_BYTES,
@@ -126,7 +126,8 @@ async def test_wss_connects_through_tls_and_checks_the_certificate(ca: trustme.C
             TARGET, Sink(), fresh_endpoint=False
         )
         assert ending.kind is EndingKind.BACKOFF
-        assert "network error" in ending.reason and "CERTIFICATE_VERIFY_FAILED" in ending.reason
+        assert ending.reason == transport.CERTIFICATE
+        assert "CERTIFICATE_VERIFY_FAILED" in ending.detail
 
 
 async def test_a_message_sent_in_fragments_arrives_whole() -> None:
@@ -226,7 +227,11 @@ async def test_upgrade_refused_with_http_status_is_retryable() -> None:
         ending = await connector(f"ws://127.0.0.1:{port}/app/k").run_session(
             TARGET, Sink(), fresh_endpoint=False
         )
-    assert ending == Ending(EndingKind.BACKOFF, "server refused the connection (HTTP 503)")
+    assert ending == Ending(
+        EndingKind.BACKOFF,
+        "Kick's chat server is having problems — it usually passes",
+        "HTTP 503 instead of a WebSocket upgrade",
+    )
 
 
 @contextlib.asynccontextmanager
@@ -251,7 +256,11 @@ async def test_a_server_that_accepts_tcp_but_never_upgrades_times_out() -> None:
         ending = await connector(f"ws://127.0.0.1:{port}/app/k", Timeouts(open=0.3)).run_session(
             TARGET, Sink(), fresh_endpoint=False
         )
-        assert ending == Ending(EndingKind.BACKOFF, "connection timed out")
+        assert ending == Ending(
+            EndingKind.BACKOFF,
+            "Kick took too long to answer — the connection may be slow or blocked",
+            "no answer within 0.3 s",
+        )
         await asyncio.wait_for(released.wait(), 5)  # and the socket was closed, not leaked
 
 
@@ -266,7 +275,11 @@ async def test_a_non_websocket_answer_is_a_clear_retryable_error() -> None:
         ending = await connector(f"ws://127.0.0.1:{port}/app/k").run_session(
             TARGET, Sink(), fresh_endpoint=False
         )
-    assert ending == Ending(EndingKind.BACKOFF, "server refused the connection (HTTP 200)")
+    assert ending == Ending(
+        EndingKind.BACKOFF,
+        "Kick's chat server refused the connection",
+        "HTTP 200 instead of a WebSocket upgrade",
+    )
 
 
 async def test_a_peer_that_ignores_our_close_is_dropped_after_the_close_timeout() -> None:

@@ -43,11 +43,14 @@ class ChannelTarget:
 
 
 class ResolveError(Exception):
-    """The channel's ids could not be had; `retryable` says whether trying again can help."""
+    """The channel's ids could not be had. `str(exc)` is a plain sentence for the user, `detail`
+    the technical reason behind it (an exception's text, an HTTP status; may be empty), and
+    `retryable` says whether trying again can help."""
 
-    def __init__(self, message: str, *, retryable: bool) -> None:
+    def __init__(self, message: str, *, retryable: bool, detail: str = "") -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.detail = detail
 
 
 class ChannelResolver(Protocol):
@@ -68,7 +71,8 @@ class EndingKind(enum.Enum):
 @dataclass(frozen=True, slots=True)
 class Ending:
     kind: EndingKind
-    reason: str
+    reason: str  # a plain sentence for the user: "Can't reach Kick — check your internet ..."
+    detail: str = ""  # the technical reason behind it: "[Errno -2] Name or service not known"
 
 
 class SessionSink(Protocol):
@@ -88,7 +92,8 @@ class Status:
     state: ConnectionState = State.DISCONNECTED
     slug: str = ""
     display_name: str = ""
-    reason: str = ""  # why the last attempt failed (Reconnecting, Error)
+    reason: str = ""  # why the last attempt failed (Reconnecting, Error), in plain words
+    detail: str = ""  # the technical reason behind `reason` (may be empty): the details line
     attempt: int = 0  # number of the current / next reconnect attempt; 0 while connected
     retry_at: float | None = None  # clock() time of the next attempt while waiting for it
     connected_at: float | None = None  # clock() time the current connection was established
@@ -98,6 +103,18 @@ class Status:
     @property
     def channel(self) -> str:
         return self.display_name or self.slug
+
+    @property
+    def full_reason(self) -> str:
+        """The reason with its detail in parentheses, for the log and the terminal."""
+        return reason_with_detail(self.reason, self.detail)
+
+
+def reason_with_detail(reason: str, detail: str) -> str:
+    """`reason (detail)`; either alone when the other is empty."""
+    if reason and detail:
+        return f"{reason} ({detail})"
+    return reason or detail
 
 
 StatusListener = Callable[[Status], None]
@@ -210,9 +227,9 @@ class Supervisor:
                 )
             except ResolveError as exc:
                 if not exc.retryable:
-                    self._fail(str(exc))
+                    self._fail(str(exc), exc.detail)
                     return
-                ending = Ending(EndingKind.BACKOFF, str(exc))
+                ending = Ending(EndingKind.BACKOFF, str(exc), exc.detail)
             fresh_endpoint = False
             if self._subscribed:
                 rediscovered = False
@@ -220,13 +237,13 @@ class Supervisor:
                 rediscovered = fresh_endpoint = True
                 delay = 0.0
             elif ending.kind in (EndingKind.FATAL, EndingKind.STALE_ENDPOINT):
-                self._fail(ending.reason)
+                self._fail(ending.reason, ending.detail)
                 return
             elif ending.kind is EndingKind.RECONNECT_NOW and self._subscribed:
                 delay = 0.0  # a healthy connection the server asked us to redo
             else:
                 delay = self._backoff.next_delay()
-            await self._wait_before_retry(ending.reason, delay)
+            await self._wait_before_retry(ending, delay)
 
     def _adopt_target(self, target: ChannelTarget) -> None:
         self._change(
@@ -243,17 +260,22 @@ class Supervisor:
         try:
             fresh = await self._resolver.lookup(slug)
         except ResolveError as exc:
-            log.info("live status lookup for %s failed: %s", slug, exc)
+            log.info(
+                "live status lookup for %s failed: %s",
+                slug,
+                reason_with_detail(str(exc), exc.detail),
+            )
             return
         if fresh.is_live is not None:
             self._set_live(fresh.is_live)
         if fresh.display_name:
             self._change(display_name=fresh.display_name)
 
-    async def _wait_before_retry(self, reason: str, delay: float) -> None:
-        self._change(
+    async def _wait_before_retry(self, ending: Ending, delay: float) -> None:
+        self._change(  # logged by _update, with the attempt's number and delay
             state=State.RECONNECTING,
-            reason=reason,
+            reason=ending.reason,
+            detail=ending.detail,
             attempt=self._status.attempt + 1,
             retry_at=self._clock() + delay,
             connected_at=None,
@@ -270,9 +292,11 @@ class Supervisor:
                 self._retry_wake = None
         self._change(retry_at=None)
 
-    def _fail(self, reason: str) -> None:
-        log.warning("giving up on %s: %s", self._status.slug, reason)
-        self._change(state=State.ERROR, reason=reason, retry_at=None, connected_at=None)
+    def _fail(self, reason: str, detail: str) -> None:
+        # logged by _update, as a warning
+        self._change(
+            state=State.ERROR, reason=reason, detail=detail, retry_at=None, connected_at=None
+        )
 
     def _set_live(self, is_live: bool) -> None:
         state = self._status.state
@@ -289,6 +313,7 @@ class Supervisor:
         self._change(
             state=State.LIVE if self._status.is_live else State.CONNECTED,
             reason="",
+            detail="",
             attempt=0,
             retry_at=None,
             connected_at=self._clock(),
@@ -317,7 +342,9 @@ class Supervisor:
         old = self._status
         if new.state is not old.state:
             check_transition(old.state, new.state)
-            log.info("%s -> %s%s", old.state, new.state, f" ({new.reason})" if new.reason else "")
+            self._log_change(old, new)
+        elif new.state is State.RECONNECTING and new.attempt != old.attempt:
+            self._log_change(old, new)  # a further attempt: each one gets its line
         self._event_count = new.event_count
         self._status = new
         if new == old:
@@ -327,3 +354,17 @@ class Supervisor:
                 listener(new)
             except Exception:
                 log.exception("status listener failed")
+
+    def _log_change(self, old: Status, new: Status) -> None:
+        """One line per state change and per reconnect attempt, e.g. `connected -> reconnecting,
+        attempt 1 in 1.4 s: Can't reach Kick — ... ([Errno -2] Name or service not known)`;
+        a warning when retrying stops (Error). Nothing else logs these again."""
+        line = f"{old.state} -> {new.state}" if new.state is not old.state else str(new.state)
+        if new.state is State.RECONNECTING:
+            line += f", attempt {new.attempt}"
+            if new.retry_at is not None:
+                delay = max(0.0, new.retry_at - self._clock())
+                line += f" in {delay:.1f} s" if delay > 0 else " now"
+        if new.full_reason:
+            line += f": {new.full_reason}"
+        log.log(logging.WARNING if new.state is State.ERROR else logging.INFO, "%s", line)

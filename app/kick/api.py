@@ -2,8 +2,9 @@
 
 - `validate_slug` turns what a streamer typed into a slug, or says what is wrong with it.
 - `KickApi.lookup_channel` resolves a slug to its ids (design §3). Failures are `LookupFailed`
-  subclasses whose text is meant for the streamer and whose `retryable` says whether trying again
-  can help.
+  subclasses whose text is a plain sentence meant for the streamer, whose `detail` is the
+  technical reason (for a details line and the log), and whose `retryable` says whether trying
+  again can help.
 - `KickApi.discover_pusher` finds the WebSocket URL; it never raises and falls back to the
   long-known key.
 
@@ -15,8 +16,8 @@ How a lookup answer is classified:
 | 404 (after one retry with `_` and `-` swapped) | `ChannelNotFound` |
 | 403, 429, 503; an HTML body with any other non-5xx status, 200 too | `CloudflareBlocked` |
 | other 5xx, Cloudflare's "origin down" pages too (Kick itself fails) | `KickServerError` |
-| DNS, connect, read errors and timeouts | `NetworkError` |
-| 200 that is not JSON, or lacks `id` / `chatroom.id`; other statuses | `BadResponse` |
+| DNS, connect, TLS, proxy, read errors and timeouts | `NetworkError` |
+| 200 not JSON, or lacking `id` / `chatroom.id`; other statuses; redirect loops | `BadResponse` |
 
 `BadResponse` is retryable: a half-served page or a passing glitch is far likelier than Kick
 changing its API, and a changed API is reported on every attempt anyway.
@@ -38,6 +39,13 @@ import msgspec
 from app.core.events import JSON_ERRORS
 from app.kick import constants as C
 from app.kick.slug import validate_slug
+from app.kick.transport import (
+    DROPPED,
+    PROXY_FAILED,
+    TIMED_OUT,
+    describe_network_error,
+    error_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +86,11 @@ def pusher_ws_url(key: str, cluster: str) -> str:
 
 
 class LookupFailed(Exception):
-    """The channel lookup failed; `str(exc)` is for the streamer, `retryable` for the supervisor."""
+    """The channel lookup failed; `str(exc)` is for the streamer, `detail` the technical reason
+    (may be empty), `retryable` for the supervisor."""
 
     retryable: bool = True
+    detail: str = ""
 
 
 class ChannelNotFound(LookupFailed):
@@ -103,22 +113,36 @@ class CloudflareBlocked(LookupFailed):
 
 class KickServerError(LookupFailed):
     def __init__(self, status: int) -> None:
-        super().__init__(
-            f"Kick's server had a problem (HTTP {status}). It usually passes; retrying."
-        )
+        super().__init__("Kick's website is having problems — it usually passes")
         self.status = status
+        self.detail = f"HTTP {status} from the channel lookup"
 
 
 class NetworkError(LookupFailed):
-    def __init__(self, detail: str, *, timeout: bool) -> None:
-        what = "Kick did not answer in time (timeout)" if timeout else "Could not reach Kick"
-        super().__init__(f"{what}: {detail}. Check your internet connection.")
+    """Kick could not be reached: `str(exc)` says so plainly (no internet, refused, timed out,
+    certificate, proxy...), `detail` is the underlying exception's text."""
+
+    def __init__(self, summary: str, detail: str, *, timeout: bool) -> None:
+        super().__init__(summary)
+        self.detail = detail
         self.timeout = timeout
+
+    @classmethod
+    def from_httpx(cls, exc: httpx.TransportError) -> NetworkError:
+        if isinstance(exc, httpx.TimeoutException):
+            return cls(TIMED_OUT, error_text(exc), timeout=True)
+        if isinstance(exc, httpx.ProxyError):
+            return cls(PROXY_FAILED, error_text(exc), timeout=False)
+        if isinstance(exc, httpx.RemoteProtocolError):  # e.g. hung up before answering
+            return cls(DROPPED, error_text(exc), timeout=False)
+        summary, detail = describe_network_error(exc)
+        return cls(summary, detail, timeout=False)
 
 
 class BadResponse(LookupFailed):
     def __init__(self, detail: str) -> None:
-        super().__init__(f"Kick sent an unexpected answer to the channel lookup ({detail}).")
+        super().__init__("Kick sent an unexpected answer to the channel lookup")
+        self.detail = detail
 
 
 # -- parsing ------------------------------------------------------------------------------------
@@ -305,10 +329,10 @@ class KickApi:
         url = f"{self._api_url}/api/v2/channels/{slug}"
         try:
             response = await self.client.get(url, headers=self._headers, timeout=self._timeout)
-        except httpx.TimeoutException as exc:
-            raise NetworkError(type(exc).__name__, timeout=True) from exc
-        except httpx.HTTPError as exc:
-            raise NetworkError(str(exc) or type(exc).__name__, timeout=False) from exc
+        except httpx.TransportError as exc:
+            raise NetworkError.from_httpx(exc) from exc
+        except httpx.HTTPError as exc:  # too many redirects, an undecodable body
+            raise BadResponse(error_text(exc)) from exc
         log.debug("GET %s -> %s", url, response.status_code)
         return _parse_lookup(slug, response)
 

@@ -61,9 +61,9 @@ class KickResolver:
         try:
             info = await self._api.lookup_channel(slug)
         except CloudflareBlocked as exc:
-            raise ResolveError(str(exc), retryable=blocked_is_retryable) from exc
+            raise ResolveError(str(exc), retryable=blocked_is_retryable, detail=exc.detail) from exc
         except LookupFailed as exc:
-            raise ResolveError(str(exc), retryable=exc.retryable) from exc
+            raise ResolveError(str(exc), retryable=exc.retryable, detail=exc.detail) from exc
         except InvalidSlugError as exc:
             raise ResolveError(str(exc), retryable=False) from exc
         self._cache.put(slug, CachedIds(info.chatroom_id, info.channel_id, info.display_name))

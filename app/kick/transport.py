@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import errno
 import logging
+import socket
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -66,16 +69,98 @@ ValueError for a malformed payload."""
 NormalizerFactory = Callable[[ChannelTarget], EventNormalizer]
 
 
-def classify_ending(close_code: int | None, reason: str) -> Ending:
-    """The one place that turns how a session ended into what kind of ending it was."""
+# What the user reads about an ending: one plain sentence each. The technical reason (the
+# exception's text, the close code) goes with it as the Ending's `detail`.
+CANT_REACH = "Can't reach Kick — check your internet connection"
+CANT_CONNECT = "Can't connect to Kick — check your internet connection"
+REFUSED = "Kick's server refused the connection — it may be down, or a firewall is blocking it"
+DROPPED = "The connection to Kick dropped"
+TIMED_OUT = "Kick took too long to answer — the connection may be slow or blocked"
+CERTIFICATE = (
+    "Kick's security certificate could not be verified — check the computer's date and time, "
+    "or whether a program or network filters secure connections"
+)
+TLS_FAILED = "A secure connection to Kick could not be set up"
+PROXY_FAILED = "Can't connect through the proxy — check the proxy settings"
+PROXY_REFUSED = "The proxy refused the connection — check the proxy settings"
+PROXY_UNUSABLE = "The proxy setting can't be used — correct it, then connect again"
+SERVER_TROUBLE = "Kick's chat server is having problems — it usually passes"
+SERVER_REFUSED = "Kick's chat server refused the connection"
+ODD_ANSWER = "Kick's chat server answered in a way VMSC does not understand"
+NO_ANSWER = "Kick's chat server did not answer"
+WENT_SILENT = "Kick stopped answering — the connection went quiet"
+LOST = "The connection to Kick was lost"
+SERVER_ERROR = "Kick's chat server reported an error"
+SUBSCRIPTION_REFUSED = "Kick refused to send this channel's chat"
+BAD_URL = "The chat server address is not valid — check VMSC_KICK_PUSHER_URL"
+CLOSED_BY_SERVER = {  # the server closed the connection with a code
+    EndingKind.FATAL: (
+        "Kick's chat server refused the connection — retrying will not help; "
+        "check for a VMSC update"
+    ),
+    EndingKind.BACKOFF: "Kick's chat server closed the connection",
+    EndingKind.RECONNECT_NOW: "Kick's chat server asked us to reconnect",
+}
+CLOSED_BY_SERVER[EndingKind.STALE_ENDPOINT] = CLOSED_BY_SERVER[EndingKind.FATAL]
+_UNREACHABLE = frozenset(
+    code
+    for name in ("ENETUNREACH", "EHOSTUNREACH", "ENETDOWN", "EHOSTDOWN", "EADDRNOTAVAIL")
+    if (code := getattr(errno, name, None)) is not None
+)
+
+
+def classify_ending(close_code: int | None, reason: str, detail: str = "") -> Ending:
+    """The one place that turns how a session ended into what kind of ending it was: `reason`
+    is the plain sentence, `detail` the technical reason (see `Ending`)."""
     action = pusher.classify_close(close_code)
     if close_code == pusher.CLOSE_UNKNOWN_APP_KEY:
-        return Ending(EndingKind.STALE_ENDPOINT, reason)
-    if action is pusher.CloseAction.FATAL:
-        return Ending(EndingKind.FATAL, reason)
-    if action is pusher.CloseAction.RECONNECT_NOW:
-        return Ending(EndingKind.RECONNECT_NOW, reason)
-    return Ending(EndingKind.BACKOFF, reason)
+        kind = EndingKind.STALE_ENDPOINT
+    elif action is pusher.CloseAction.FATAL:
+        kind = EndingKind.FATAL
+    elif action is pusher.CloseAction.RECONNECT_NOW:
+        kind = EndingKind.RECONNECT_NOW
+    else:
+        kind = EndingKind.BACKOFF
+    return Ending(kind, reason, detail)
+
+
+def server_closed(code: int, detail: str) -> Ending:
+    """The server closed the connection with `code` (a Pusher one, or any other); `detail`
+    names the code, e.g. `server closed 4200 (server restarting)`."""
+    ending = classify_ending(code, "", detail)
+    return dataclasses.replace(ending, reason=CLOSED_BY_SERVER[ending.kind])
+
+
+def describe_network_error(exc: BaseException) -> tuple[str, str]:
+    """(plain sentence, technical detail) for a failure to connect or a lost connection, from
+    the exception's type and those it was raised from (httpx wraps the socket's, for one).
+    The detail is the text of the exception that decided the sentence."""
+    chain: list[BaseException] = []
+    link: BaseException | None = exc
+    while link is not None and link not in chain:
+        chain.append(link)
+        link = link.__cause__ or link.__context__
+    checks: tuple[tuple[str, Callable[[BaseException], bool]], ...] = (
+        (CERTIFICATE, lambda e: isinstance(e, ssl.SSLCertVerificationError)),
+        (TLS_FAILED, lambda e: isinstance(e, ssl.SSLError)),
+        (CANT_REACH, lambda e: isinstance(e, socket.gaierror)),
+        (CANT_REACH, lambda e: isinstance(e, OSError) and e.errno in _UNREACHABLE),
+        (REFUSED, lambda e: isinstance(e, ConnectionRefusedError)),
+        (TIMED_OUT, lambda e: isinstance(e, TimeoutError)),
+        (DROPPED, lambda e: isinstance(e, ConnectionError | EOFError)),
+        (ODD_ANSWER, lambda e: isinstance(e, InvalidHandshake)),
+        (CANT_CONNECT, lambda e: isinstance(e, OSError)),
+    )
+    for summary, matches in checks:
+        for error in chain:
+            if matches(error):
+                return summary, error_text(error)
+    return CANT_CONNECT, error_text(exc)
+
+
+def error_text(exc: BaseException) -> str:
+    """The exception's text on one line, or its type's name when it has none."""
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,33 +208,30 @@ class PusherConnector:
             link = await _open_link(url, session.on_message, self._timeouts, self._tls)
         except InvalidStatus as exc:
             code = exc.response.status_code
-            return classify_ending(None, f"server refused the connection (HTTP {code})")
+            summary = SERVER_TROUBLE if code >= 500 else SERVER_REFUSED
+            return classify_ending(None, summary, f"HTTP {code} instead of a WebSocket upgrade")
         except InvalidURI as exc:
-            return Ending(EndingKind.FATAL, f"bad WebSocket URL: {exc}")
+            return Ending(EndingKind.FATAL, BAD_URL, f"bad WebSocket URL: {exc}")
         except InvalidProxy as exc:  # a proxy setting retrying cannot fix
             # the reason is shown and logged: never with the password a proxy URL may hold
             where = _without_credentials(exc.proxy)
             return Ending(
-                EndingKind.FATAL, f"unusable proxy setting: {where} isn't a valid proxy: {exc.msg}"
+                EndingKind.FATAL, PROXY_UNUSABLE, f"{where} isn't a valid proxy: {exc.msg}"
             )
         except InvalidProxyStatus as exc:
             code = exc.response.status_code
-            return classify_ending(None, f"the proxy refused the connection (HTTP {code})")
+            return classify_ending(None, PROXY_REFUSED, f"HTTP {code} from the proxy")
         except ProxyError as exc:
-            return classify_ending(None, f"proxy error: {exc}")
+            return classify_ending(None, PROXY_FAILED, error_text(exc))
         except (OSError, InvalidHandshake, TimeoutError) as exc:
-            return classify_ending(None, _network_reason(exc))
+            summary, detail = describe_network_error(exc)
+            if isinstance(exc, TimeoutError) and not str(exc):  # ours: `timeouts.open` ran out
+                detail = f"no answer within {self._timeouts.open:g} s"
+            return classify_ending(None, summary, detail)
         try:
             return await session.run(link)
         finally:
             await link.close()  # also when the user disconnected (cancellation)
-
-
-def _network_reason(exc: BaseException) -> str:
-    if isinstance(exc, TimeoutError):
-        return "connection timed out"
-    text = str(exc) or type(exc).__name__
-    return f"network error: {text}"
 
 
 def _without_credentials(url: str) -> str:
@@ -218,7 +300,11 @@ async def _connect_through_proxy(
         where = f"{proxy.scheme}://{proxy.host}:{proxy.port}"
         raise InvalidProxy(where, "only HTTP and HTTPS proxies are supported")
     proxy_tls = (tls or _default_tls()) if proxy.scheme == "https" else None
-    transport = await connect_http_proxy(proxy, uri, ssl=proxy_tls)
+    try:
+        transport = await connect_http_proxy(proxy, uri, ssl=proxy_tls)
+    except OSError as exc:  # the proxy itself is out of reach: say so, not "Kick refused"
+        where = f"{proxy.host}:{proxy.port}"
+        raise ProxyError(f"can't connect to the proxy {where}: {error_text(exc)}") from exc
     try:
         if server_tls is not None:
             tunnel = await asyncio.get_running_loop().start_tls(
@@ -249,6 +335,7 @@ class _Link(asyncio.BufferedProtocol):
         self.ws = ws
         self.opened: asyncio.Future[None] = loop.create_future()  # upgrade accepted
         self.lost: asyncio.Future[None] = loop.create_future()  # TCP connection gone
+        self.lost_exc: Exception | None = None  # why, when the socket said (a reset, say)
         self.last_read_at = loop.time()
         self._loop = loop
         self._on_message = on_message
@@ -376,6 +463,8 @@ class _Link(asyncio.BufferedProtocol):
         if not self.opened.done():
             reason = f"connection lost during the WebSocket upgrade ({exc or 'closed'})"
             self.opened.set_exception(ConnectionError(reason))
+        if self.lost_exc is None:
+            self.lost_exc = exc
         if not self.lost.done():
             self.lost.set_result(None)
 
@@ -485,7 +574,7 @@ class _Session:
         # the server answered with a pusher:error (its close follows)
         self._established: asyncio.Future[float | Ending | None] = self._loop.create_future()
         self._link: _Link | None = None
-        self._dead_reason: str | None = None
+        self._dead: Ending | None = None  # why we dropped the connection ourselves
         self._error_code: int | None = None  # from a pusher:error before the close
         self._error_message = ""
 
@@ -520,7 +609,11 @@ class _Session:
             async with asyncio.timeout(self._timeouts.open):
                 await asyncio.wait((self._established, link.lost), return_when="FIRST_COMPLETED")
         except TimeoutError:
-            return Ending(EndingKind.BACKOFF, "server sent no connection_established")
+            return Ending(
+                EndingKind.BACKOFF,
+                NO_ANSWER,
+                f"no connection_established within {self._timeouts.open:g} s",
+            )
         if not self._established.done():  # lost before the server said anything
             return self._ending()
         result = self._established.result()
@@ -528,14 +621,16 @@ class _Session:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self._timeouts.close):
                     await asyncio.shield(link.lost)
-            return self._ending(self._error_message)
+            return self._ending()
         return result
 
     def _on_handshake(self, raw: BytesLike) -> None:
         try:
             message = pusher.decode_frame(raw)
         except pusher.FrameError as exc:
-            self._established.set_result(Ending(EndingKind.BACKOFF, f"bad handshake: {exc}"))
+            self._established.set_result(
+                Ending(EndingKind.BACKOFF, ODD_ANSWER, f"bad handshake: {exc}")
+            )
             return
         if isinstance(message, pusher.ConnectionEstablished):
             server_timeout = message.activity_timeout or self._timeouts.max_activity
@@ -549,6 +644,7 @@ class _Session:
             self._established.set_result(
                 Ending(
                     EndingKind.BACKOFF,
+                    ODD_ANSWER,
                     f"bad handshake: expected connection_established, got {kind}",
                 )
             )
@@ -560,14 +656,22 @@ class _Session:
             if message.channel == self._chat_channel:
                 self._sink.subscribed()
         elif isinstance(message, pusher.PusherError):
-            log.warning("pusher error %s: %s", message.code, message.message)
-            if message.code is not None:
+            if message.code is None:  # not fatal: the connection stays, and only this says so
+                log.warning("pusher error without a code: %s", message.message)
+            else:  # the close that follows ends the session, and its reason says this
+                log.debug("pusher error %s: %s", message.code, message.message)
                 self._error_code = message.code
+                self._error_message = message.message
         elif isinstance(message, pusher.SubscriptionError):
-            log.warning("subscription to %s refused: %s", message.channel, message.message)
-            if message.channel == self._chat_channel:
-                self._dead_reason = f"chat subscription refused: {message.message}"
+            if message.channel == self._chat_channel:  # the session's ending says this
+                self._dead = Ending(
+                    EndingKind.BACKOFF,
+                    SUBSCRIPTION_REFUSED,
+                    f"subscription to {message.channel} refused: {message.message}",
+                )
                 self._abort()
+            else:
+                log.warning("subscription to %s refused: %s", message.channel, message.message)
 
     def _send(self, frame: str) -> None:
         if self._link is not None:
@@ -590,22 +694,31 @@ class _Session:
             link.send_text(pusher.encode_ping())
             await asyncio.wait((lost,), timeout=self._timeouts.pong)
             if not lost.done() and link.last_read_at < pinged_at:
-                self._dead_reason = (
-                    f"no answer to ping in {self._timeouts.pong:g} s: connection dead"
+                self._dead = Ending(
+                    EndingKind.BACKOFF,
+                    WENT_SILENT,
+                    f"no answer to ping in {self._timeouts.pong:g} s: connection dead",
                 )
                 link.abort()  # half-open: a close handshake would hang
                 await lost
 
-    def _ending(self, fallback: str = "") -> Ending:
-        if self._dead_reason is not None:
-            return Ending(EndingKind.BACKOFF, self._dead_reason)
-        rcvd = self._link.ws.close_rcvd if self._link is not None else None
+    def _ending(self) -> Ending:
+        if self._dead is not None:
+            return self._dead
+        link = self._link
+        rcvd = link.ws.close_rcvd if link is not None else None
         code = rcvd.code if rcvd is not None else None
         if code is None or code == 1006:
             code = self._error_code if self._error_code is not None else code
         if code is None or code == 1006:
-            return classify_ending(None, fallback or "connection lost")
-        reason = pusher.describe_close(code)
+            if self._error_message:  # a pusher:error without a code, then the connection went
+                return classify_ending(None, SERVER_ERROR, self._error_message)
+            if link is not None and link.lost_exc is not None:
+                return classify_ending(None, *describe_network_error(link.lost_exc))
+            return classify_ending(None, LOST, "closed without a close frame")
+        detail = pusher.describe_close(code)
         if rcvd is not None and rcvd.reason and code == rcvd.code:
-            reason += f": {rcvd.reason}"
-        return classify_ending(code, reason)
+            detail += f": {rcvd.reason}"
+        elif code == self._error_code and self._error_message:
+            detail += f": {self._error_message}"
+        return server_closed(code, detail)
