@@ -151,6 +151,8 @@ class MainWindow(QWidget):
         card = KickStatusCard()
         if self._status is not None:
             card.set_status(self._status)
+        else:  # at launch the page is painted before the service exists
+            card.show_saved_channel(self._username)
         if self._event_count is not None:
             card.set_event_count(self._event_count)
         card.retryRequested.connect(self.retryRequested)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from PySide6.QtCore import (
     Property,
@@ -44,11 +44,14 @@ __all__ = [
     "NO_STATUS",
     "PULSING_STATES",
     "KickStatusCard",
+    "Problem",
     "PulseDot",
     "StatusFields",
+    "describe_problem",
     "describe_reason",
     "format_count",
     "format_duration",
+    "needs_countdown",
 ]
 
 # Which indicators pulse (design.md §1). Behaviour, not colour: the colours live in the QSS.
@@ -69,6 +72,8 @@ class StatusFields(Protocol):
     @property
     def reason(self) -> str: ...
     @property
+    def detail(self) -> str: ...
+    @property
     def attempt(self) -> int: ...
     @property
     def retry_at(self) -> float | None: ...
@@ -85,6 +90,7 @@ class _NoStatus:
     slug = ""
     channel = ""
     reason = ""
+    detail = ""
     attempt = 0
     retry_at: float | None = None
     connected_at: float | None = None
@@ -92,6 +98,14 @@ class _NoStatus:
 
 
 NO_STATUS: StatusFields = _NoStatus()
+
+
+class _SavedChannel(_NoStatus):
+    """What the card shows before the service's first status when a channel is saved (the first
+    paint at launch comes before the service exists): that channel, Disconnected."""
+
+    def __init__(self, slug: str) -> None:
+        self.slug = self.channel = slug
 
 
 def format_duration(seconds: float) -> str:
@@ -111,19 +125,52 @@ def _first_upper(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())  # untrusted (a server's close reason): one tidy line
+
+
 def describe_reason(state: ConnectionState, reason: str) -> str:
-    """The reason for Reconnecting / Error, worded for a streamer rather than a protocol log."""
-    reason = " ".join(reason.split())  # untrusted (a server's close reason): one tidy line
+    """The reason for Reconnecting / Error: already a plain sentence (the status carries it so),
+    tidied into one line."""
+    reason = _one_line(reason)
     if not reason:
         return "Kick stopped answering." if state is ConnectionState.ERROR else ""
-    if state is ConnectionState.ERROR and reason.startswith("server closed 40"):
-        return (
-            f"Kick's chat server refused the connection ({reason}). "
-            "Retrying will not help; check for a VMSC update."
-        )
-    if reason.startswith("bad WebSocket URL"):
-        return f"The chat server address is not valid ({reason}). Check VMSC_KICK_PUSHER_URL."
     return _first_upper(reason)
+
+
+class Problem(NamedTuple):
+    """What a view says about why it is not connected."""
+
+    text: str  # Reconnecting: the attempt line, then the reason; Error: the reason; else ""
+    details: str  # the technical detail, for a smaller line under `text`; "" when none
+    waiting: bool  # the next attempt is not due yet: "Retry now" can cut the wait short
+
+
+def needs_countdown(status: StatusFields) -> bool:
+    """Whether `describe_problem`'s text changes with the clock (a 1 s timer redraws it)."""
+    return status.state is ConnectionState.RECONNECTING and status.retry_at is not None
+
+
+def describe_problem(status: StatusFields, now: float) -> Problem:
+    """`Attempt 3 · retrying in 4 s` (or `· connecting…` once due) over the plain reason while
+    Reconnecting, the reason on Error; the technical detail as `Details: …`."""
+    state = status.state
+    reason = describe_reason(state, status.reason)
+    waiting = False
+    if state is ConnectionState.RECONNECTING:
+        line = f"Attempt {max(1, status.attempt)}"
+        if status.retry_at is not None and status.retry_at - now > 0:
+            waiting = True
+            line += f" · retrying in {math.ceil(status.retry_at - now)} s"
+        else:
+            line += " · connecting…"
+        text = f"{line}\n{reason}" if reason else line
+    elif state is ConnectionState.ERROR:
+        text = reason
+    else:
+        return Problem("", "", False)
+    detail = _one_line(status.detail)
+    return Problem(text, f"Details: {detail}" if detail else "", waiting)
 
 
 class PulseDot(QWidget):
@@ -243,6 +290,21 @@ def _label(name: str, text: str = "", parent: QWidget | None = None) -> QLabel:
     return label
 
 
+def details_label(name: str, parent: QWidget) -> QLabel:
+    """The smaller line under a plain reason with its technical detail (`Problem.details`):
+    plain text, wrapped, selectable so it can be copied into a bug report."""
+    label = _label(name, "", parent)
+    label.setAccessibleName("Technical details")
+    label.setWordWrap(True)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    # Smaller than the sentence above it. (Here rather than in theme.qss, which is not this
+    # change's to edit: a `#statusReasonDetail, #kickSourceReasonDetail` rule can take it over.)
+    label.setStyleSheet("font-size: 8.5pt;")
+    label.hide()
+    return label
+
+
 class KickStatusCard(QFrame):
     """The Kick card. Children by objectName: stateIndicator (or, while live, liveDot) and
     stateLabel in the state pill, channelName, channelSlug, liveBadge ("Offline": connected, not
@@ -251,6 +313,7 @@ class KickStatusCard(QFrame):
 
     retryRequested = Signal()
     connectRequested = Signal(str)  # the slug shown: the saved channel, or the one disconnected
+    _before_status: StatusFields = NO_STATUS  # shown until the service's first status
     PREFERRED_WIDTH = 400
 
     def __init__(
@@ -368,16 +431,21 @@ class KickStatusCard(QFrame):
         # long reasons wrap instead of widening the card
         self._detail.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._reason_detail = details_label("statusReasonDetail", detail)
         self._retry = QPushButton("Retry now", detail)
         self._retry.setObjectName("retryNowButton")
         self._retry.setAccessibleName("Retry now")
         self._retry.setToolTip("Skip the wait and try to reconnect immediately")
         self._retry.setCursor(Qt.CursorShape.PointingHandCursor)
         self._retry.clicked.connect(self.retryRequested)
+        why = QVBoxLayout()
+        why.setSpacing(4)
+        why.addWidget(self._detail)
+        why.addWidget(self._reason_detail)
         detail_layout = QHBoxLayout(detail)
         detail_layout.setContentsMargins(12, 8, 8, 8)
         detail_layout.setSpacing(10)
-        detail_layout.addWidget(self._detail, 1)
+        detail_layout.addLayout(why, 1)
         detail_layout.addWidget(self._retry, 0, Qt.AlignmentFlag.AlignTop)
 
         layout = QVBoxLayout(self)
@@ -425,9 +493,15 @@ class KickStatusCard(QFrame):
             repolish(self)
         self._render()
 
+    def show_saved_channel(self, slug: str) -> None:
+        """The saved channel, shown as Disconnected until the service says anything."""
+        self._before_status = _SavedChannel(slug) if slug else NO_STATUS
+        if self._status is None:
+            self._render()
+
     @property
     def _shown(self) -> StatusFields:
-        return NO_STATUS if self._status is None else self._status
+        return self._before_status if self._status is None else self._status
 
     def set_event_count(self, n: int) -> None:
         self._count.setText(format_count(n))
@@ -477,9 +551,8 @@ class KickStatusCard(QFrame):
         self._live_badge.setVisible(state is ConnectionState.CONNECTED)
         self.set_event_count(status.event_count)
 
-        needs_clock = (state.is_connected and status.connected_at is not None) or (
-            state is ConnectionState.RECONNECTING and status.retry_at is not None
-        )
+        ticking = state.is_connected and status.connected_at is not None
+        needs_clock = ticking or needs_countdown(status)
         if needs_clock and not self._timer.isActive():
             self._timer.start()
         elif not needs_clock and self._timer.isActive():
@@ -496,21 +569,11 @@ class KickStatusCard(QFrame):
         else:
             self._uptime.setText(_NO_VALUE)
 
-        reason = describe_reason(state, status.reason)
-        waiting = False
-        if state is ConnectionState.RECONNECTING:
-            line = f"Attempt {max(1, status.attempt)}"
-            if status.retry_at is not None and status.retry_at - now > 0:
-                waiting = True
-                line += f" · retrying in {math.ceil(status.retry_at - now)} s"
-            else:
-                line += " · connecting…"
-            text = f"{line}\n{reason}" if reason else line
-        elif state is ConnectionState.ERROR:
-            text = reason
-        else:
-            text = ""
-        if self._detail.text() != text:
-            self._detail.setText(text)
-        self._detail_box.setVisible(bool(text))
-        self._retry.setVisible(waiting)
+        problem = describe_problem(status, now)
+        if self._detail.text() != problem.text:
+            self._detail.setText(problem.text)
+        if self._reason_detail.text() != problem.details:
+            self._reason_detail.setText(problem.details)
+        self._reason_detail.setVisible(bool(problem.details))
+        self._detail_box.setVisible(bool(problem.text))
+        self._retry.setVisible(problem.waiting)

@@ -99,6 +99,30 @@ def test_the_cards_connect_comes_out_of_the_window(window: MainWindow, qtbot: Qt
     assert blocker.args == ["nightowlgg"]
 
 
+def test_the_saved_channel_is_on_the_card_before_the_service_says_anything(
+    qapp: QApplication, qtbot: QtBot, tmp_path: Path
+) -> None:
+    with themed(qapp):  # as `application.main` paints it: frame, username, then the page
+        window = MainWindow(tmp_path, defer_page=True)
+        qtbot.addWidget(window)
+        window.set_username("nightowlgg")
+        window.show()
+        window.show_page(0)
+        card = window.status_card
+        name = child(card, QLabel, "channelName")
+        assert isinstance(name, QLabel) and name.text() == "nightowlgg"
+        assert card.property("state") == "disconnected"
+        assert not child(card, QLabel, "cardHint").isVisible()
+        button = child(card, QPushButton, "cardConnectButton")
+        assert button.isVisible()
+        with qtbot.waitSignal(window.cardConnectRequested, timeout=1_000) as blocker:
+            qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        assert blocker.args == ["nightowlgg"]
+        window.set_status(Status(S.CONNECTING, slug="nightowlgg"))  # the service takes over
+        assert not button.isVisible()
+        window.close_now()
+
+
 def test_opening_on_sources_does_not_build_the_dashboard(
     qapp: QApplication, qtbot: QtBot, tmp_path: Path
 ) -> None:
