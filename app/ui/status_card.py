@@ -298,9 +298,10 @@ def details_label(name: str, parent: QWidget) -> QLabel:
     label.setWordWrap(True)
     label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    # Smaller than the sentence above it. (Here rather than in theme.qss, which is not this
-    # change's to edit: a `#statusReasonDetail, #kickSourceReasonDetail` rule can take it over.)
-    label.setStyleSheet("font-size: 8.5pt;")
+    # Smaller and quieter than the sentence above it (the muted grey of the card's hint). Set
+    # here for now; a `#statusReasonDetail, #kickSourceReasonDetail` rule in theme.qss can take
+    # it over (the widget's own sheet would then go).
+    label.setStyleSheet("font-size: 9pt; color: #9aa0a9;")
     label.hide()
     return label
 

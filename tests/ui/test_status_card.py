@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,7 @@ from pytestqt.qtbot import QtBot
 
 from app.core.state import ConnectionState as S
 from app.core.supervisor import Status
+from app.kick.transport import describe_network_error, error_text, server_closed
 from app.ui import theme
 from app.ui.status_card import KickStatusCard, PulseDot, format_count, format_duration
 from tests.ui import center_color, themed
@@ -78,7 +81,10 @@ def status_for(state: S, clock: FakeClock) -> Status:
         state,
         slug="nightowlgg",
         display_name="NightOwlGG" if state is not S.CONNECTING else "",
-        reason="server closed 4200 (server restarting)"
+        reason="Kick's chat server asked us to reconnect"
+        if state in (S.RECONNECTING, S.ERROR)
+        else "",
+        detail="server closed 4200 (server restarting)"
         if state in (S.RECONNECTING, S.ERROR)
         else "",
         attempt=3 if state is S.RECONNECTING else 0,
@@ -291,7 +297,9 @@ def test_reconnect_countdown_and_retry_now(
     card.set_status(status_for(S.RECONNECTING, clock))
     detail = label(card, "statusDetail")
     assert detail.splitlines()[0] == "Attempt 3 · retrying in 4 s"
-    assert "server closed 4200 (server restarting)" in detail.lower()
+    assert detail.splitlines()[1] == "Kick's chat server asked us to reconnect"
+    assert label(card, "statusReasonDetail") == "Details: server closed 4200 (server restarting)"
+    assert child(card, "statusReasonDetail").isVisible()
     retry = child(card, "retryNowButton")
     assert isinstance(retry, QPushButton)
     assert retry.isVisible()
@@ -321,10 +329,52 @@ def test_error_shows_the_reason_in_words(card: KickStatusCard) -> None:
     card.set_status(Status(S.ERROR, slug="x", reason="Kick has no channel named 'x'."))
     assert label(card, "statusDetail") == "Kick has no channel named 'x'."
     assert child(card, "statusDetail").isVisible()
-    card.set_status(Status(S.ERROR, slug="x", reason="server closed 4001 (unknown app key)"))
-    detail = label(card, "statusDetail")
-    assert "refused the connection" in detail
-    assert "4001" in detail
+    assert not child(card, "statusReasonDetail").isVisible()  # no detail: no details line
+    # a fatal close code, as the socket driver words it: the sentence, and the code below it
+    ending = server_closed(4001, "server closed 4001 (unknown app key)")
+    card.set_status(Status(S.ERROR, slug="x", reason=ending.reason, detail=ending.detail))
+    assert label(card, "statusDetail") == (
+        "Kick's chat server refused the connection — retrying will not help; "
+        "check for a VMSC update"
+    )
+    assert label(card, "statusReasonDetail") == "Details: server closed 4001 (unknown app key)"
+    assert child(card, "statusReasonDetail").isVisible()
+
+
+async def test_no_internet_is_said_plainly_with_the_error_in_a_smaller_line(
+    card: KickStatusCard, clock: FakeClock
+) -> None:
+    """A real DNS failure (the name cannot exist: RFC 6761), as a user offline gets it."""
+    with pytest.raises(socket.gaierror) as info:
+        await asyncio.get_running_loop().getaddrinfo("vmsc-test.nonexistent.invalid", 443)
+    summary, detail = describe_network_error(info.value)
+    card.set_status(
+        Status(S.RECONNECTING, slug="x", reason=summary, detail=detail, attempt=1,
+               retry_at=clock.now + 2)
+    )  # fmt: skip
+    assert label(card, "statusDetail").splitlines() == [
+        "Attempt 1 · retrying in 2 s",
+        "Can't reach Kick — check your internet connection",
+    ]
+    details = child(card, "statusReasonDetail")
+    assert isinstance(details, QLabel)
+    assert details.text() == f"Details: {error_text(info.value)}"
+    assert info.value.strerror and info.value.strerror in details.text()  # the OS's own words
+    assert details.isVisible()
+    assert details.textFormat() is Qt.TextFormat.PlainText
+    sentence = child(card, "statusDetail")
+    assert details.font().pointSizeF() < sentence.font().pointSizeF()
+
+
+def test_details_are_plain_text_on_one_line(card: KickStatusCard) -> None:
+    card.set_status(
+        Status(S.ERROR, slug="x", reason="Kick's chat server closed the connection",
+               detail="server closed 4009: <b>bold</b>\n<img src=x>")
+    )  # fmt: skip
+    details = child(card, "statusReasonDetail")
+    assert isinstance(details, QLabel)
+    assert details.text() == "Details: server closed 4009: <b>bold</b> <img src=x>"
+    assert details.textFormat() is Qt.TextFormat.PlainText
 
 
 def test_detail_hidden_and_empty_when_fine(card: KickStatusCard, clock: FakeClock) -> None:
@@ -384,6 +434,6 @@ def test_the_status_shown_before_any_is_the_supervisors_default() -> None:
     from app.ui.status_card import NO_STATUS
 
     default = Status()
-    for field in ("state", "slug", "channel", "reason", "attempt", "retry_at", "connected_at",
-                  "event_count"):  # fmt: skip
+    for field in ("state", "slug", "channel", "reason", "detail", "attempt", "retry_at",
+                  "connected_at", "event_count"):  # fmt: skip
         assert getattr(NO_STATUS, field) == getattr(default, field), field
