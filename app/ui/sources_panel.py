@@ -7,9 +7,11 @@ state it is given, and asks for things with `connectRequested(slug, chatroom_id,
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QRegularExpression, QSize, Qt, Signal
+from PySide6.QtCore import QRegularExpression, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QFocusEvent,
     QKeyEvent,
@@ -31,7 +33,15 @@ from PySide6.QtWidgets import (
 
 from app.core.state import ConnectionState
 from app.kick.slug import InvalidSlugError, validate_slug
-from app.ui.status_card import NO_STATUS, PULSING_STATES, PulseDot, StatusFields
+from app.ui.status_card import (
+    NO_STATUS,
+    PULSING_STATES,
+    PulseDot,
+    StatusFields,
+    describe_problem,
+    details_label,
+    needs_countdown,
+)
 from app.ui.theme import icon, repolish
 
 if TYPE_CHECKING:  # the supervisor module loads asyncio: not before the page is painted
@@ -110,10 +120,20 @@ class KickSourceCard(QFrame):
     disconnectRequested = Signal()
     expandedChanged = Signal(bool)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__(parent)
         self._status: StatusFields = NO_STATUS
+        self._clock = clock
         self._expanded = False
+        # Redraws the reconnect countdown once a second while there is one.
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self._render_problem)
         self.setObjectName("kickSourceCard")
         self.setProperty("state", ConnectionState.DISCONNECTED.value)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -190,9 +210,13 @@ class KickSourceCard(QFrame):
         self._username_error.setAccessibleName("Username problem")
         self._username_error.hide()
 
+        # Why we are not connected: attempt and countdown, the plain reason; its technical
+        # detail in a smaller line below.
         self._detail = _label("kickSourceDetail", "", body)
         self._detail.setWordWrap(True)
+        self._detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._detail.hide()
+        self._reason_detail = details_label("kickSourceReasonDetail", body)
 
         note = _label("kickAnonymousNote", _ANONYMOUS_NOTE, body)
         note.setWordWrap(True)
@@ -258,6 +282,7 @@ class KickSourceCard(QFrame):
         body_layout.setContentsMargins(16, 14, 16, 16)
         body_layout.setSpacing(6)
         body_layout.addWidget(self._detail)
+        body_layout.addWidget(self._reason_detail)
         body_layout.addWidget(username_label)
         body_layout.addLayout(row)
         body_layout.addWidget(self._username_error)
@@ -480,13 +505,26 @@ class KickSourceCard(QFrame):
         else:
             subtitle = f"kick.com/{status.slug}" if status.slug else channel
         self._subtitle.setText(subtitle)
-        if state in (ConnectionState.RECONNECTING, ConnectionState.ERROR) and status.reason:
-            self._detail.setText(" ".join(status.reason.split()))
-            self._detail.show()
-        else:
-            self._detail.clear()
-            self._detail.hide()
+        if needs_countdown(status) and not self._timer.isActive():
+            self._timer.start()
+        elif not needs_countdown(status) and self._timer.isActive():
+            self._timer.stop()
+        self._render_problem()
         self._render_expanded()
+
+    @property
+    def timer(self) -> QTimer:
+        return self._timer
+
+    def _render_problem(self) -> None:
+        """The same words as the Dashboard card: attempt, countdown, reason, details."""
+        problem = describe_problem(self._status, self._clock())
+        if self._detail.text() != problem.text:
+            self._detail.setText(problem.text)
+        self._detail.setVisible(bool(problem.text))
+        if self._reason_detail.text() != problem.details:
+            self._reason_detail.setText(problem.details)
+        self._reason_detail.setVisible(bool(problem.details))
 
 
 class SourcesPanel(QWidget):
@@ -495,7 +533,12 @@ class SourcesPanel(QWidget):
     connectRequested = Signal(str, object, object)  # slug, chatroom id | None, channel id | None
     disconnectRequested = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("sourcesPanel")
         title = _label("pageTitle", "Sources", self)
@@ -503,7 +546,7 @@ class SourcesPanel(QWidget):
             "pageSubtitle", "Choose the channel VMSC listens to. It reconnects on its own.", self
         )
         subtitle.setWordWrap(True)
-        self.kick_card = KickSourceCard(self)
+        self.kick_card = KickSourceCard(self, clock=clock)
         self.setFocusProxy(self.kick_card)
         self.kick_card.connectRequested.connect(self.connectRequested)
         self.kick_card.disconnectRequested.connect(self.disconnectRequested)

@@ -49,6 +49,7 @@ __all__ = [
     "StatusFields",
     "describe_problem",
     "describe_reason",
+    "details_label",
     "format_count",
     "format_duration",
     "needs_countdown",

@@ -19,6 +19,7 @@ from pytestqt.qtbot import QtBot
 from app.core.state import ConnectionState as S
 from app.core.supervisor import Status
 from app.ui.sources_panel import KickSourceCard, SourcesPanel, parse_manual_ids, slug_error
+from app.ui.status_card import KickStatusCard
 from tests.ui import center_color, themed
 
 
@@ -322,6 +323,116 @@ def test_reason_is_shown_on_error(panel: SourcesPanel) -> None:
     assert detail.text() == "Kick has no channel named 'x'."
     panel.set_status(Status(S.CONNECTING, slug="x"))
     assert not detail.isVisible()
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def clocked_panel(qapp: QApplication, qtbot: QtBot, clock: FakeClock) -> Iterator[SourcesPanel]:
+    with themed(qapp):
+        widget = SourcesPanel(clock=clock)
+        qtbot.addWidget(widget)
+        widget.resize(640, 560)
+        widget.show()
+        qtbot.waitExposed(widget)
+        yield expanded(widget)
+
+
+def reconnecting(clock: FakeClock, attempt: int = 2, wait: float = 4.0) -> Status:
+    return Status(
+        S.RECONNECTING,
+        slug="nightowlgg",
+        reason="Can't reach Kick — check your internet connection",
+        detail="[Errno -2] Name or service not known",
+        attempt=attempt,
+        retry_at=clock.now + wait,
+    )
+
+
+def test_reconnecting_shows_attempt_reason_countdown_and_details(
+    clocked_panel: SourcesPanel, clock: FakeClock
+) -> None:
+    card = card_of(clocked_panel)
+    clocked_panel.set_status(reconnecting(clock))
+    detail = find(clocked_panel, QLabel, "kickSourceDetail")
+    details = find(clocked_panel, QLabel, "kickSourceReasonDetail")
+    assert isinstance(detail, QLabel) and isinstance(details, QLabel)
+    assert detail.text().splitlines() == [
+        "Attempt 2 · retrying in 4 s",
+        "Can't reach Kick — check your internet connection",
+    ]
+    assert details.text() == "Details: [Errno -2] Name or service not known"
+    assert detail.isVisible() and details.isVisible()
+    assert details.textFormat() is Qt.TextFormat.PlainText
+    assert details.font().pointSizeF() < detail.font().pointSizeF()
+
+    # the countdown runs off the card's 1 s timer
+    assert card.timer.isActive()
+    clock.now += 1.5
+    card.timer.timeout.emit()
+    assert detail.text().splitlines()[0] == "Attempt 2 · retrying in 3 s"
+    clock.now += 3  # the attempt is due: under way
+    card.timer.timeout.emit()
+    assert detail.text().splitlines()[0] == "Attempt 2 · connecting…"
+
+    # the next attempt, scheduled: its number and a fresh countdown
+    clocked_panel.set_status(reconnecting(clock, attempt=3, wait=8))
+    assert detail.text().splitlines()[0] == "Attempt 3 · retrying in 8 s"
+
+    clocked_panel.set_status(Status(S.CONNECTED, slug="nightowlgg", connected_at=clock.now))
+    assert not card.timer.isActive()
+    assert not detail.isVisible() and not details.isVisible()
+    assert detail.text() == "" and details.text() == ""
+
+
+def test_error_shows_the_plain_reason_and_its_details(clocked_panel: SourcesPanel) -> None:
+    clocked_panel.set_status(
+        Status(S.ERROR, slug="x", reason="The proxy setting can't be used — correct it, then "
+               "connect again", detail="socks5://127.0.0.1:9 isn't a valid proxy")
+    )  # fmt: skip
+    detail = find(clocked_panel, QLabel, "kickSourceDetail")
+    details = find(clocked_panel, QLabel, "kickSourceReasonDetail")
+    assert isinstance(detail, QLabel) and isinstance(details, QLabel)
+    assert detail.text() == "The proxy setting can't be used — correct it, then connect again"
+    assert details.text() == "Details: socks5://127.0.0.1:9 isn't a valid proxy"
+    assert details.isVisible()
+    assert not card_of(clocked_panel).timer.isActive()  # nothing counts down on Error
+
+
+def test_sources_page_says_what_the_dashboard_card_says(
+    qtbot: QtBot, clocked_panel: SourcesPanel, clock: FakeClock
+) -> None:
+    dashboard = KickStatusCard(clock=clock)
+    qtbot.addWidget(dashboard)
+    for status in (
+        reconnecting(clock),
+        reconnecting(clock, attempt=5, wait=0.2),
+        Status(S.RECONNECTING, slug="x", reason="Kick's chat server asked us to reconnect",
+               attempt=1, retry_at=None),
+        Status(S.ERROR, slug="x", reason="Kick has no channel named 'x'. Check the spelling."),
+    ):  # fmt: skip
+        clocked_panel.set_status(status)
+        dashboard.set_status(status)
+        for ours, theirs in (
+            ("kickSourceDetail", "statusDetail"),
+            ("kickSourceReasonDetail", "statusReasonDetail"),
+        ):
+            mine = find(clocked_panel, QLabel, ours)
+            card = find(dashboard, QLabel, theirs)
+            assert isinstance(mine, QLabel) and isinstance(card, QLabel)
+            assert mine.text() == card.text(), status
+        assert find(clocked_panel, QLabel, "kickSourceDetail").text()  # not both empty
 
 
 # -- accessibility ----------------------------------------------------------------------------
