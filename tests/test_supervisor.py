@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -468,4 +470,102 @@ async def test_connecting_to_another_channel_drops_the_remembered_name() -> None
     connecting = [s for s in seen if s.state is S.CONNECTING]
     assert connecting[0].slug == "pixel_mage" and connecting[0].display_name == ""
     assert sup.status.channel == "Pixel_Mage"
+    await sup.disconnect()
+
+
+# --- what the log says: one line per state change and per attempt, nothing said twice ----------
+
+
+NO_DNS = Ending(
+    EndingKind.BACKOFF,
+    "Can't reach Kick — check your internet connection",
+    "[Errno -2] Name or service not known",
+)
+NO_DNS_TEXT = f"{NO_DNS.reason} ({NO_DNS.detail})"
+# Looked up, so the live status is known: no background lookup logs a line of its own.
+LOOKED_UP = dataclasses.replace(TARGET, is_live=False)
+
+
+def supervisor_lines(caplog: pytest.LogCaptureFixture) -> list[tuple[int, str]]:
+    return [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "app.core.supervisor"]
+
+
+async def test_every_reconnect_attempt_is_logged_with_its_number_delay_and_reason(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    lost = drop(NO_DNS.kind, NO_DNS.reason)
+    connector = ScriptedConnector(
+        lambda sink: NO_DNS, lambda sink: NO_DNS, lost, subscribe_then(None)
+    )
+    sup, time, _ = build(connector, FakeResolver(target=LOOKED_UP), jitter=0.5)
+    sup.connect(ConnectRequest("nightowlgg"))
+    await connector.started.wait()
+    assert time.sleeps == [1.5, 2.5, 4.5]
+    assert supervisor_lines(caplog) == [
+        (logging.INFO, "disconnected -> connecting"),
+        (logging.INFO, f"connecting -> reconnecting, attempt 1 in 1.5 s: {NO_DNS_TEXT}"),
+        (logging.INFO, f"reconnecting, attempt 2 in 2.5 s: {NO_DNS_TEXT}"),
+        (logging.INFO, f"reconnecting, attempt 3 in 4.5 s: {NO_DNS.reason}"),  # no detail
+        (logging.INFO, "reconnecting -> connected"),
+    ]
+    await sup.disconnect()
+    assert supervisor_lines(caplog)[-1] == (logging.INFO, "connected -> disconnected")
+
+
+async def test_an_immediate_reconnect_is_logged_as_now(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    restart = Ending(
+        EndingKind.RECONNECT_NOW,
+        "Kick's chat server asked us to reconnect",
+        "server closed 4200 (server restarting)",
+    )
+    connector = ScriptedConnector(subscribe_then(restart), subscribe_then(None))
+    sup, time, _ = build(connector, FakeResolver(target=LOOKED_UP))
+    sup.connect(ConnectRequest("nightowlgg"))
+    await until(sup, lambda: connector.sessions == 2 and sup.status.state is S.CONNECTED)
+    assert time.sleeps == []
+    assert supervisor_lines(caplog)[2:] == [
+        (
+            logging.INFO,
+            "connected -> reconnecting, attempt 1 now: Kick's chat server asked us to reconnect "
+            "(server closed 4200 (server restarting))",
+        ),
+        (logging.INFO, "reconnecting -> connected"),
+    ]
+    await sup.disconnect()
+
+
+@pytest.mark.parametrize("how", ["fatal ending", "lookup error"])
+async def test_giving_up_is_one_warning(caplog: pytest.LogCaptureFixture, how: str) -> None:
+    caplog.set_level(logging.DEBUG)
+    reason, detail = "The proxy setting can't be used — correct it", "socks5://x isn't valid"
+    if how == "fatal ending":
+        connector = ScriptedConnector(lambda sink: Ending(EndingKind.FATAL, reason, detail))
+        resolver = FakeResolver(target=LOOKED_UP)
+    else:
+        connector = ScriptedConnector()
+        resolver = FakeResolver(error=ResolveError(reason, retryable=False, detail=detail))
+    sup, _, _ = build(connector, resolver)
+    sup.connect(ConnectRequest("nightowlgg"))
+    await sup.wait_stopped()
+    assert (sup.status.state, sup.status.reason, sup.status.detail) == (S.ERROR, reason, detail)
+    assert supervisor_lines(caplog) == [
+        (logging.INFO, "disconnected -> connecting"),
+        (logging.WARNING, f"connecting -> error: {reason} ({detail})"),
+    ]
+    assert [r for r in caplog.records if reason in r.getMessage()] == [caplog.records[-1]]
+
+
+async def test_a_retryable_lookup_failure_keeps_its_detail() -> None:
+    error = ResolveError("Can't reach Kick — check your internet connection", retryable=True,
+                         detail="[Errno -2] Name or service not known")  # fmt: skip
+    connector = ScriptedConnector(subscribe_then(None))
+    sup, _, seen = build(connector, FakeResolver(error=error, failures_left=1))
+    sup.connect(ConnectRequest("nightowlgg"))
+    await connector.started.wait()
+    [waiting] = [s for s in seen if s.state is S.RECONNECTING and s.retry_at is not None]
+    assert (waiting.reason, waiting.detail) == (str(error), error.detail)
+    assert waiting.full_reason == f"{error} ({error.detail})"
+    assert (sup.status.reason, sup.status.detail) == ("", "")  # connected: nothing to explain
     await sup.disconnect()
