@@ -4,9 +4,12 @@ plus one real loopback server that never answers, to prove the timeouts are real
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import json
 import logging
 import re
+import socket
 import ssl
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -15,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+import trustme
 
 from app.kick import constants as C
 from app.kick.api import (
@@ -29,7 +33,7 @@ from app.kick.api import (
     PusherEndpoint,
 )
 from app.kick.slug import InvalidSlugError, validate_slug
-from app.kick.transport import TIMED_OUT
+from app.kick.transport import CERTIFICATE, REFUSED, TIMED_OUT, error_text
 from tests.fixtures import FRAMES_DIR
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -523,3 +527,51 @@ async def test_real_timeout_against_a_silent_loopback_server() -> None:
             writer.close()
         server.close()
         await server.wait_closed()
+
+
+# -- real failures to connect, in plain words ----------------------------------------------------
+
+
+async def test_a_name_that_does_not_resolve_says_check_your_internet() -> None:
+    host = "vmsc-test.nonexistent.invalid"  # reserved: never resolves (RFC 6761)
+    with pytest.raises(socket.gaierror) as dns:
+        await asyncio.get_running_loop().getaddrinfo(host, 80)
+    async with KickApi(api_url=f"http://{host}", realtime_url="", timeout=5) as api:
+        with pytest.raises(NetworkError) as info:
+            await api.lookup_channel("nightowlgg")
+    assert str(info.value) == "Can't reach Kick — check your internet connection"
+    assert info.value.detail == error_text(dns.value)
+    assert (info.value.timeout, info.value.retryable) == (False, True)
+
+
+async def test_a_closed_port_is_a_refused_connection() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    async with KickApi(api_url=f"http://127.0.0.1:{port}", realtime_url="", timeout=5) as api:
+        with pytest.raises(NetworkError) as info:
+            await api.lookup_channel("nightowlgg")
+    assert str(info.value) == REFUSED
+    assert info.value.detail.startswith(f"[Errno {errno.ECONNREFUSED}]")
+
+
+async def test_an_untrusted_certificate_is_said_plainly() -> None:
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    trustme.CA().issue_cert("127.0.0.1").configure_cert(server_tls)  # a CA nobody trusts
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, ssl.SSLError):
+            await reader.read()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0, ssl=server_tls)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with KickApi(api_url=f"https://127.0.0.1:{port}", realtime_url="") as api:
+            with pytest.raises(NetworkError) as info:
+                await asyncio.wait_for(api.lookup_channel("nightowlgg"), 10)
+    finally:
+        server.close()
+        await server.wait_closed()
+    assert str(info.value) == CERTIFICATE
+    assert "CERTIFICATE_VERIFY_FAILED" in info.value.detail

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import socket
 from collections.abc import AsyncIterator
 
 import pytest
@@ -145,3 +147,20 @@ async def test_a_malformed_proxy_setting_is_named_without_its_password(
     assert ending.reason == "The proxy setting can't be used — correct it, then connect again"
     assert ending.detail.startswith(f"{shown} isn't a valid proxy: ")
     assert "hunter2" not in ending.detail and "ss@" not in ending.detail
+
+
+async def test_a_proxy_out_of_reach_is_named_not_blamed_on_kick(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{port}")
+    ending = await connector("ws://127.0.0.1:9/app/k").run_session(
+        TARGET, Sink(), fresh_endpoint=False
+    )
+    assert ending.kind is EndingKind.BACKOFF
+    assert ending.reason == "Can't connect through the proxy — check the proxy settings"
+    assert ending.detail.startswith(
+        f"can't connect to the proxy 127.0.0.1:{port}: [Errno {errno.ECONNREFUSED}]"
+    )
