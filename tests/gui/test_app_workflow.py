@@ -219,7 +219,7 @@ async def test_auto_connect_switch_and_about(env: Path, qtbot: QtBot) -> None:
 
 
 async def test_saved_channel_not_auto_connected_is_shown_and_connects_from_the_card(
-    env: Path, qtbot: QtBot
+    env: Path, qtbot: QtBot, kick_api: FakeKickApi
 ) -> None:
     from app.id_cache import SettingsIdCache
     from app.kick.ids import CachedIds
@@ -227,6 +227,9 @@ async def test_saved_channel_not_auto_connected_is_shown_and_connects_from_the_c
     saved = SettingsIdCache(SettingsStore(env))
     saved.update(kick_slug="nightowlgg")  # auto-connect on, but started as --no-auto-connect
     saved.put("nightowlgg", CachedIds(CHATROOM, CHANNEL, "NightOwlGG"))
+    # Connecting needs no lookup (cached ids); blocked, the live-status lookup cannot rename
+    # the channel under the test either.
+    kick_api.blocked = True
     app = VmscApp()
     app.start(auto_connect=False)
     window = app.window
