@@ -217,6 +217,7 @@ class KickSourceCard(QFrame):
         self._detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._detail.hide()
         self._reason_detail = details_label("kickSourceReasonDetail", body)
+        self._reason_detail.setContentsMargins(13, 0, 0, 8)  # under the box's text, then a gap
 
         note = _label("kickAnonymousNote", _ANONYMOUS_NOTE, body)
         note.setWordWrap(True)
