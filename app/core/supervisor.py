@@ -364,7 +364,7 @@ class Supervisor:
             line += f", attempt {new.attempt}"
             if new.retry_at is not None:
                 delay = max(0.0, new.retry_at - self._clock())
-                line += f" in {delay:.1f} s" if delay > 0 else " now"
+                line += f" in {delay:.1f} s" if delay >= 0.05 else " now"
         if new.full_reason:
             line += f": {new.full_reason}"
         log.log(logging.WARNING if new.state is State.ERROR else logging.INFO, "%s", line)

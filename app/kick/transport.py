@@ -2,7 +2,10 @@
 
 It opens the socket, completes the handshake, subscribes to the channel's public channels, keeps
 the connection alive and hands every user event to the supervisor's sink. How the session ended is
-classified in one place, `classify_ending`; what happens next is the supervisor's business.
+classified in one place, `classify_ending`; what happens next is the supervisor's business. Every
+ending says why twice: a plain sentence for the user (`Ending.reason`, one per kind of failure,
+chosen from the exception's type by `describe_network_error`, or from the close code) and the
+technical detail behind it (`Ending.detail`: the exception's text, the close code).
 
 The WebSocket protocol itself is websockets' sans-I/O `ClientProtocol`, driven by an asyncio
 `BufferedProtocol`: each read lands in one reused buffer and every complete message is handled in
