@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
 import os
 import signal
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtGui import QImageReader
 from PySide6.QtWidgets import QApplication
 
@@ -26,6 +28,8 @@ from app.ui.theme import icon, load_theme
 # imported where they are used.
 if TYPE_CHECKING:
     import asyncio
+
+    from app.core.supervisor import Status
 
 log = logging.getLogger(__name__)
 
@@ -72,18 +76,30 @@ class VmscApp:
             lambda enabled: self.settings.update(auto_connect=enabled)
         )
         window.closeRequested.connect(self.request_close)
+        # Settings that could not be read or saved: said once, in the window.
+        store = self.settings.store
+        for problem in (store.load_problem, store.save_problem):
+            if problem:
+                window.show_notice(problem)
+        store.problem_listeners.append(window.show_notice)
 
-    def start(self, *, auto_connect: bool = True) -> None:
+    def start(self, *, auto_connect: bool = True) -> bool:
+        """Show the window and connect to the saved channel if wanted; True if it connects.
+        Needs the running loop (the connection is a task on it)."""
         settings = self.settings.settings
-        if not self.window.isVisible():  # `main` shows the window before building the app
+        # `main` prepares and shows the window before building the app; doing it again here
+        # would wipe what the user has typed into the username field meanwhile.
+        if not self.window.isVisible():
             self.window.restore_geometry_text(settings.window_geometry)
-        self.window.set_username(settings.kick_slug)
-        self.window.set_auto_connect(settings.auto_connect)
-        self.window.show()
+            self.window.set_username(settings.kick_slug)
+            self.window.set_auto_connect(settings.auto_connect)
+            self.window.show()
         if auto_connect and self.service.auto_connect():
             log.info("auto-connecting to %s", settings.kick_slug)
-        elif not settings.kick_slug:
+            return True
+        if not settings.kick_slug and self.window.page_name() != "Sources":
             self.window.show_page(1)  # first launch: straight to where the username goes
+        return False
 
     def request_close(self) -> None:
         if self._closing:
@@ -142,8 +158,35 @@ def _parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
     return parser.parse_known_args(list(argv))
 
 
+def display_problem(qt_args: Sequence[str], environ: Mapping[str, str]) -> str | None:
+    """Why no window can open here, or None. Qt aborts the process when its platform plugin
+    finds no display (with a hint about xcb-cursor that is usually wrong), so look first."""
+    if not sys.platform.startswith("linux"):
+        return None
+    platforms = environ.get("QT_QPA_PLATFORM", "")
+    for flag, value in itertools.pairwise(qt_args):
+        if flag in ("-platform", "--platform"):
+            platforms = value
+    for entry in platforms.split(";"):  # Qt tries them in order
+        name = entry.split(":", 1)[0].strip()
+        if name in ("", "xcb") and environ.get("DISPLAY"):
+            return None
+        if name in ("", "wayland") or name.startswith("wayland-"):
+            if environ.get("WAYLAND_DISPLAY"):
+                return None
+        elif name != "xcb":  # offscreen, vnc, eglfs, linuxfb...: no display server needed
+            return None
+    command = "vmsc" if not getattr(sys, "frozen", False) else Path(sys.executable).name
+    return f"no display found — set DISPLAY, or use `{command} watch SLUG` for headless use"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args, qt_args = _parse(sys.argv[1:] if argv is None else argv)
+    problem = display_problem(qt_args, os.environ)
+    if problem is not None:
+        print(problem, file=sys.stderr)
+        return 2
+    quit_signals = QuitSignals()
     if args.smoke_test and not os.environ.get(CONFIG_DIR_ENV):
         # never touch the user's real settings (or logs) from a smoke test
         os.environ[CONFIG_DIR_ENV] = tempfile.mkdtemp(prefix="vmsc-smoke-")
@@ -168,7 +211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.set_username(settings.settings.kick_slug)
     window.set_auto_connect(settings.settings.auto_connect)
     window.show()
-    qapp.processEvents()
+    # Paint the frame, but keep keys and clicks queued until the page (and the username field,
+    # on a first launch) exists: what the user types right away lands there, not nowhere.
+    qapp.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
     window.show_page(page)
     qapp.processEvents()
 
@@ -182,23 +227,65 @@ def main(argv: Sequence[str] | None = None) -> int:
     asyncio.set_event_loop(loop)
     try:
         with loop:
-            vmsc = VmscApp(settings, window)
-            vmsc.start(auto_connect=not (args.smoke_test or args.no_auto_connect))
-            if args.smoke_test:
-                return int(loop.run_until_complete(_smoke_test(qapp, vmsc)))
-            _install_quit_signals(vmsc)
-            loop.run_until_complete(vmsc.closed)
-            return 0
+            # Everything from here on runs inside the running loop: the supervisor's tasks (an
+            # auto-connect on relaunch) need one, and the window is already painted.
+            return int(loop.run_until_complete(_run(qapp, settings, window, args, quit_signals)))
     finally:
         asyncio.set_event_loop(None)
 
 
-async def _smoke_test(qapp: QApplication, vmsc: VmscApp) -> int:
+async def _run(
+    qapp: QApplication,
+    settings: SettingsIdCache,
+    window: MainWindow,
+    args: argparse.Namespace,
+    quit_signals: QuitSignals,
+) -> int:
+    vmsc = VmscApp(settings, window)
+    if args.smoke_test:
+        return await _smoke_test(qapp, vmsc, auto_connect=not args.no_auto_connect)
+    vmsc.start(auto_connect=not args.no_auto_connect)
+    quit_signals.attach(vmsc)
+    await vmsc.closed
+    return 0
+
+
+SMOKE_CONNECT_TIMEOUT_S = 30.0
+
+
+async def _smoke_test(qapp: QApplication, vmsc: VmscApp, *, auto_connect: bool) -> int:
+    """The launch path a user has: with a saved channel (and auto-connect on), connect to it and
+    wait for Connected / Live, or a clear error, before reporting."""
     import asyncio
 
-    await asyncio.sleep(0.3)  # let the loop run: paint, timers, deferred layout
+    from app.core.state import ConnectionState
+
+    settled: asyncio.Future[Status] = asyncio.get_running_loop().create_future()
+
+    def on_status(status: Status) -> None:
+        settling = status.state.is_connected or status.state is ConnectionState.ERROR
+        if settling and not settled.done():
+            settled.set_result(status)
+
+    vmsc.service.statusChanged.connect(on_status)
+    problems: list[str] = []
+    if vmsc.start(auto_connect=auto_connect):
+        try:
+            status = await asyncio.wait_for(settled, SMOKE_CONNECT_TIMEOUT_S)
+        except TimeoutError:
+            status = vmsc.service.status
+            problems.append(
+                f"not connected to {status.slug} after {SMOKE_CONNECT_TIMEOUT_S:.0f} s "
+                f"(state {status.state}{': ' + status.reason if status.reason else ''})"
+            )
+        else:
+            if status.state is ConnectionState.ERROR:
+                problems.append(f"connecting to {status.slug} failed: {status.reason}")
+    await _loop_pass()  # paint, timers, deferred layout
     try:
         line = _smoke_check(qapp, vmsc)
+        if problems:
+            raise RuntimeError("; ".join(problems))
     except RuntimeError as exc:
         print(f"smoke test FAILED: {exc}", file=sys.stderr)
         code = 1
@@ -210,12 +297,36 @@ async def _smoke_test(qapp: QApplication, vmsc: VmscApp) -> int:
     return code
 
 
-def _install_quit_signals(vmsc: VmscApp) -> None:
-    """Ctrl-C / SIGTERM close the window cleanly (disconnect first). Qt's C++ loop holds the
-    interpreter, so a light timer lets Python's signal handlers run."""
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: vmsc.request_close())
-    timer = QTimer(vmsc.window)
-    timer.setInterval(250)
-    timer.timeout.connect(lambda: None)
-    timer.start()
+async def _loop_pass() -> None:
+    """Return once Qt's event loop has run a full pass (posted events, paints, zero timers)."""
+    import asyncio
+
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    QTimer.singleShot(0, lambda: None if done.done() else done.set_result(None))
+    await done
+
+
+class QuitSignals:
+    """Ctrl-C / SIGTERM close the app cleanly (disconnect first), from the moment the process
+    starts: a signal that comes before the app is built is kept and acted on once it is."""
+
+    def __init__(self) -> None:
+        self._app: VmscApp | None = None
+        self.requested = False
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._on_signal)
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        self.requested = True
+        if self._app is not None:
+            self._app.request_close()
+
+    def attach(self, vmsc: VmscApp) -> None:
+        self._app = vmsc
+        # Qt's C++ loop holds the interpreter: a light timer lets Python's handlers run.
+        timer = QTimer(vmsc.window)
+        timer.setInterval(250)
+        timer.timeout.connect(lambda: None)
+        timer.start()
+        if self.requested:
+            vmsc.request_close()

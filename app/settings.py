@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -139,17 +140,27 @@ def default_config_dir() -> Path:
     return Path(platformdirs.user_config_dir("VMSC", appauthor=False))
 
 
+ProblemListener = Callable[[str], None]
+
+
 class SettingsStore:
+    """Reads and writes the settings file. What goes wrong is said once, in words for the user:
+    `load_problem` after a bad file was set aside, and `problem_listeners` on the first failed
+    save of a run of failures (not on every save while the folder stays unwritable)."""
+
     def __init__(self, config_dir: Path | None = None) -> None:
         self.dir = config_dir if config_dir is not None else default_config_dir()
         self.path = self.dir / FILE_NAME
         self.backup_path = self.dir / (FILE_NAME + BACKUP_SUFFIX)
+        self.load_problem: str | None = None
+        self.save_problem: str | None = None  # set while saving fails
+        self.problem_listeners: list[ProblemListener] = []
 
     def load(self) -> Settings:
         """The stored settings; defaults if the file is missing or bad (a bad file goes to .bak)."""
         try:
             text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # nothing saved yet
             return Settings()
         except (OSError, UnicodeDecodeError) as exc:
             self._move_aside(f"cannot be read ({exc})")
@@ -175,9 +186,18 @@ class SettingsStore:
                 os.fsync(f.fileno())
             os.replace(tmp, self.path)
             tmp = None
+            if self.save_problem is not None:
+                log.info("Settings saved to %s again", self.path)
+                self.save_problem = None
             return True
         except OSError as exc:
-            log.error("Cannot save settings to %s: %s", self.path, exc)
+            if self.save_problem is None:  # once per run of failures, not on every save
+                log.error("Cannot save settings to %s: %s", self.path, exc)
+                self.save_problem = (
+                    f"Settings cannot be saved to {self.path} ({exc.strerror or exc}). "
+                    "Changes last until you quit."
+                )
+                self._tell(self.save_problem)
             return False
         finally:
             if tmp is not None:
@@ -194,6 +214,7 @@ class SettingsStore:
                 problem,
                 exc,
             )
+            kept = f"it could not be moved aside ({exc.strerror or exc})"
         else:
             log.warning(
                 "Settings file %s %s; using defaults, old file kept as %s",
@@ -201,3 +222,14 @@ class SettingsStore:
                 problem,
                 self.backup_path,
             )
+            kept = f"the old file is kept as {self.backup_path}"
+        self.load_problem = (
+            f"Your settings file {problem}, so the app started with default settings; {kept}."
+        )
+
+    def _tell(self, problem: str) -> None:
+        for listener in self.problem_listeners:
+            try:
+                listener(problem)
+            except Exception:
+                log.exception("settings problem listener failed")

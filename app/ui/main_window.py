@@ -114,12 +114,26 @@ class MainWindow(QWidget):
             shortcut.activated.connect(lambda i=index: self.show_page(i))
         side_layout.addStretch(1)
         self.nav.idClicked.connect(self.show_page)
+        # Quit from any page: the same clean close as the window's close button (disconnect
+        # first). The platform's Quit keys (Cmd+Q on macOS), and Ctrl+Q wherever the platform
+        # names none (Windows, and Linux without a desktop theme, e.g. offscreen).
+        quit_keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [
+            QKeySequence("Ctrl+Q")
+        ]
+        for keys in quit_keys:
+            QShortcut(keys, self).activated.connect(self.closeRequested)
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(sidebar)
-        layout.addWidget(self.pages, 1)
+        self._main_column = QVBoxLayout()
+        self._main_column.setContentsMargins(0, 0, 0, 0)
+        self._main_column.setSpacing(0)
+        self._main_column.addWidget(self.pages, 1)
+        layout.addLayout(self._main_column, 1)
+        self._notice: QFrame | None = None  # built when there is something to say
+        self._notice_text: QLabel | None = None
         self._current = page
         if defer_page:
             self.nav.button(page).setChecked(True)
@@ -268,6 +282,40 @@ class MainWindow(QWidget):
     def _on_auto_connect_changed(self, enabled: bool) -> None:
         self._auto_connect = enabled
         self.autoConnectChanged.emit(enabled)
+
+    # -- notices -------------------------------------------------------------------------------
+
+    def show_notice(self, text: str) -> None:
+        """A banner above the pages for something the user should know once (settings that
+        could not be read or saved); it stays until dismissed."""
+        if self._notice is None or self._notice_text is None:
+            from PySide6.QtCore import Qt  # not before the first paint (start-up time)
+
+            notice = QFrame(self)
+            notice.setObjectName("notice")
+            notice.setAccessibleName("Notice")
+            row = QHBoxLayout(notice)
+            row.setContentsMargins(16, 10, 10, 10)
+            label = QLabel(notice)
+            label.setObjectName("noticeText")
+            label.setTextFormat(Qt.TextFormat.PlainText)  # may quote paths and OS messages
+            label.setWordWrap(True)
+            label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            dismiss = QPushButton("Dismiss", notice)
+            dismiss.setObjectName("noticeDismiss")
+            dismiss.clicked.connect(notice.hide)
+            row.addWidget(label, 1)
+            row.addWidget(dismiss, 0)
+            self._main_column.insertWidget(0, notice)
+            self._notice, self._notice_text = notice, label
+        self._notice_text.setText(text)
+        self._notice.show()
+
+    def notice_text(self) -> str:
+        """The banner's text while it is shown, else ""."""
+        if self._notice is None or self._notice_text is None or self._notice.isHidden():
+            return ""
+        return self._notice_text.text()
 
     # -- geometry and closing ------------------------------------------------------------------
 
