@@ -30,12 +30,25 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 20.0) ->
         time.sleep(POLL_S)  # polling another process's state; nothing to wake us
 
 
-def program(name: str = "vmsc") -> Path:
-    """The console script pip installed beside this interpreter (the user's `vmsc`)."""
-    path = Path(sys.executable).parent / name
+PROGRAM_ENV = "VMSC_TEST_PROGRAM"
+
+
+def program() -> Path:
+    """What the user starts: `$VMSC_TEST_PROGRAM` when set (CI points it at the built bundle's
+    executable), else the `vmsc` script pip installed beside this interpreter."""
+    override = os.environ.get(PROGRAM_ENV)
+    path = Path(override).resolve() if override else Path(sys.executable).parent / "vmsc"
     if not path.exists():
         raise AssertionError(f"{path} is missing: install the project (pip install -e .)")
     return path
+
+
+def user_env(**values: str) -> dict[str, str]:
+    """A user's environment, not the test runner's: no virtualenv, no PYTHONPATH, no proxy."""
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
+    env["HOME"] = os.environ.get("HOME", "/root")
+    env.update(values)
+    return env
 
 
 class AppProcess:

@@ -10,7 +10,6 @@ once hid a crash on every relaunch (auto-connect before the loop ran).
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from tests.desktop import (
     VirtualScreen,
     app_process,
     program,
+    user_env,
     wait_for,
     xvfb_missing,
 )
@@ -52,19 +52,13 @@ def screen() -> Iterator[VirtualScreen]:
 
 
 def base_env(config_dir: Path, kick_api: FakeKickApi, soketi: SoketiServer) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
-    }
-    env.update(
+    return user_env(
         VMSC_CONFIG_DIR=str(config_dir),
         VMSC_KICK_API_URL=kick_api.url,
         VMSC_KICK_REALTIME_URL="",  # no key discovery: Kick is not reachable here
         VMSC_KICK_PUSHER_URL=soketi.ws_url(),
         QT_QPA_PLATFORM="offscreen",
     )
-    return env
 
 
 def subscribed(soketi: SoketiServer) -> bool:
@@ -295,7 +289,7 @@ def test_without_a_display_the_app_says_so_in_one_line_and_exits_2(
     with app_process([str(program())], env, tmp_path / "run") as app:
         assert app.wait() == 2
     assert app.stderr.strip().splitlines() == [
-        "no display found — set DISPLAY, or use `vmsc watch SLUG` for headless use"
+        f"no display found — set DISPLAY, or use `{program().name} watch SLUG` for headless use"
     ]
 
 
