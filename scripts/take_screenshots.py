@@ -30,6 +30,10 @@ USERS = [
     ("Moss_Byte", "#5BC0EB", ["subscriber", "vip"]),
     ("ravenclaw_22", "#F25F5C", ["founder"]),
     ("nightcrawler", "#FFE066", []),
+    ("tofu_enjoyer", "#9BE564", ["subscriber"]),
+    ("SableRune", "#F7A1C4", []),
+    ("kettle_drum", "#7FDBFF", ["subscriber"]),
+    ("ZeroPing_", "#FFB86B", []),
 ]
 LINES = [
     "that clutch was insane [emote:37226:KEKW]",
@@ -38,11 +42,31 @@ LINES = [
     "first time catching the stream live, hello from Lisbon!",
     "[emote:39261:kkHuh] what was that",
     "ranked grind let's goooo",
-    "<b>not bold</b> &amp; <img src=x> stays text",
     "W streamer",
     "clip it!!",
     "is this the new patch?",
+    "the rotation on B was so clean",
+    "bro is cooking today",
+    "what's the sens?",
+    "!socials",
+    "that flank though [emote:37226:KEKW]",
+    "lurking from work, don't tell my boss",
+    "one more game, it's only 2am",
+    "how many wins today?",
+    "the ult timing [emote:39261:kkHuh]",
+    "chat is this real",
+    "save the op for next round",
+    "he's so calm under pressure",
+    "unlucky, that spray was nasty",
+    "Immortal by tonight, calling it",
+    "hydrate check",
 ]
+# Believable values for the occasional sub, gift, Kicks and host.
+EXTRA_VALUES = [(3, 1, 100, 12), (11, 5, 500, 34), (6, 2, 50, 8), (24, 10, 1000, 57)]
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 def chat(n: int) -> str:
@@ -51,9 +75,9 @@ def chat(n: int) -> str:
         {
             "id": f"shot-{n}",
             "chatroom_id": CHATROOM,
-            "content": LINES[n % len(LINES)],
+            "content": LINES[(n * 7) % len(LINES)],
             "type": "message",
-            "created_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+            "created_at": now_iso(),
             "sender": {
                 "id": n,
                 "username": name,
@@ -63,7 +87,7 @@ def chat(n: int) -> str:
                         {
                             "type": b,
                             "text": b.capitalize(),
-                            **({"count": 7} if b == "subscriber" else {}),
+                            **({"count": 3 + n % 20} if b == "subscriber" else {}),
                         }
                         for b in badges
                     ],
@@ -74,11 +98,14 @@ def chat(n: int) -> str:
 
 
 def extras(n: int) -> list[tuple[str, str, str]]:
+    months, gifts, kicks, viewers = EXTRA_VALUES[(n // 6) % len(EXTRA_VALUES)]
     return [
         (
             "App\\Events\\SubscriptionEvent",
             CHAT,
-            json.dumps({"chatroom_id": CHATROOM, "username": USERS[n % 6][0], "months": n}),
+            json.dumps(
+                {"chatroom_id": CHATROOM, "username": USERS[(n + 3) % 10][0], "months": months}
+            ),
         ),
         (
             "App\\Events\\GiftedSubscriptionsEvent",
@@ -86,9 +113,9 @@ def extras(n: int) -> list[tuple[str, str, str]]:
             json.dumps(
                 {
                     "chatroom_id": CHATROOM,
-                    "gifted_usernames": [u for u, _, _ in USERS[: 2 + n % 4]],
-                    "gifter_username": USERS[n % 6][0],
-                    "gifter_total": n,
+                    "gifted_usernames": [u for u, _, _ in USERS[4 : 4 + gifts]],
+                    "gifter_username": USERS[(n + 1) % 10][0],
+                    "gifter_total": gifts * 3,
                 }
             ),
         ),
@@ -97,9 +124,9 @@ def extras(n: int) -> list[tuple[str, str, str]]:
             f"channel_{CHANNEL}",
             json.dumps(
                 {
-                    "message": "hype!",
+                    "message": "for the clutch",
                     "sender": {"username": "LunaTides"},
-                    "gift": {"amount": 100 * n, "name": "Rage Quit"},
+                    "gift": {"amount": kicks, "name": "Full Send"},
                 }
             ),
         ),
@@ -109,8 +136,8 @@ def extras(n: int) -> list[tuple[str, str, str]]:
             json.dumps(
                 {
                     "chatroom_id": CHATROOM,
-                    "optional_message": "raid incoming",
-                    "number_viewers": 10 + n,
+                    "optional_message": "go say hi from us!",
+                    "number_viewers": viewers,
                     "host_username": "ravenclaw_22",
                 }
             ),
@@ -129,8 +156,8 @@ async def shoot(name: str) -> None:
 
 
 async def main() -> None:
-    from app.application import VmscApp
-    from tests.gui.waiting import until
+    from app.settings import Settings, SettingsStore
+    from tests.fake_kick_api import FakeKickApi, channel_json
     from tests.pusher_server import PusherConn, ScriptedPusherServer
 
     go_live = asyncio.Event()
@@ -144,7 +171,7 @@ async def main() -> None:
             if n % 6 == 3:
                 event, channel, data = extras(n)[(n // 6) % 4]
                 await conn.send(event, data, channel)
-            await asyncio.sleep(rng.uniform(0.005, 0.02))
+            await asyncio.sleep(rng.uniform(0.1, 0.35))  # a busy chat: about 4 lines a second
         await go_live.wait()
         await conn.send(
             "App\\Events\\StreamerIsLive",
@@ -153,7 +180,7 @@ async def main() -> None:
                     "livestream": {
                         "id": 1,
                         "session_title": "Ranked grind to Immortal | !socials",
-                        "created_at": "2026-03-14 18:00:18",
+                        "created_at": now_iso(),
                     }
                 }
             ),
@@ -161,49 +188,62 @@ async def main() -> None:
         )
         for n in range(60, 75):
             await conn.send("App\\Events\\ChatMessageEvent", chat(n), CHAT)
+            await asyncio.sleep(rng.uniform(0.1, 0.35))
         await more.wait()
         for n in range(75, 87):
             await conn.send("App\\Events\\ChatMessageEvent", chat(n), CHAT)
         await conn.hold()
 
     OUT.mkdir(parents=True, exist_ok=True)
-    async with ScriptedPusherServer(script) as server:
-        os.environ["VMSC_KICK_PUSHER_URL"] = server.url()
-        vmsc = VmscApp()
-        vmsc.window.resize(1240, 760)
-        vmsc.window.move(20, 20)
-        vmsc.start(auto_connect=False)
-        vmsc.window.show_page(0)
-        await shoot("disconnected")
-        service = vmsc.service
-        vmsc.window.set_username("nightowlgg")  # as typed; the ids are the ones under Advanced
-        service.connect_channel("nightowlgg", CHATROOM, CHANNEL)
-        await until(lambda: service.status.state.is_connected, service.statusChanged)
-        await until(lambda: vmsc.window.feed.model.rowCount() >= 64, service.eventsReceived)
-        await shoot("connected")
-        go_live.set()
-        await until(lambda: str(service.status.state) == "live", service.statusChanged)
-        await until(lambda: vmsc.window.feed.model.rowCount() >= 80, service.eventsReceived)
-        await shoot("live")
-        # a reader scrolled down: new rows do not push the feed, a button offers the newest
-        feed = vmsc.window.feed
-        bar = feed.list_view.verticalScrollBar()
-        bar.setValue(bar.maximum() // 2)
-        more.set()
-        await until(lambda: feed.unseen >= 12, service.eventsReceived)
-        await shoot("feed-scrolled")
-        feed.scroll_to_latest()
-        vmsc.window.show_page(1)
-        vmsc.window.sources.kick_card.set_expanded(True)
-        await shoot("sources")
-        vmsc.request_close()
-        await vmsc.closed
+    kick = FakeKickApi()
+    kick.channels["nightowlgg"] = channel_json("nightowlgg", CHANNEL, CHATROOM)
+    kick.channels["nightowlgg"]["user"]["username"] = "NightOwlGG"
+    # A streamer who saved the channel earlier and turned auto-connect off.
+    SettingsStore().save(Settings(kick_slug="nightowlgg", auto_connect=False))
+    with kick.running():
+        os.environ["VMSC_KICK_API_URL"] = kick.url
+        async with ScriptedPusherServer(script) as server:
+            os.environ["VMSC_KICK_PUSHER_URL"] = server.url()
+            await _play(go_live, more)
+
+
+async def _play(go_live: asyncio.Event, more: asyncio.Event) -> None:
+    from app.application import VmscApp
+    from tests.gui.waiting import until
+
+    vmsc = VmscApp()
+    vmsc.window.resize(1240, 760)
+    vmsc.window.move(20, 20)
+    vmsc.start(auto_connect=False)
+    vmsc.window.show_page(0)
+    await shoot("disconnected")
+    service = vmsc.service
+    service.connect_channel("nightowlgg")  # what the card's Connect button does
+    await until(lambda: service.status.state.is_connected, service.statusChanged)
+    await until(lambda: vmsc.window.feed.model.rowCount() >= 64, service.eventsReceived)
+    await shoot("connected")
+    go_live.set()
+    await until(lambda: str(service.status.state) == "live", service.statusChanged)
+    await until(lambda: vmsc.window.feed.model.rowCount() >= 80, service.eventsReceived)
+    await shoot("live")
+    # a reader scrolled down: new rows do not push the feed, a button offers the newest
+    feed = vmsc.window.feed
+    bar = feed.list_view.verticalScrollBar()
+    bar.setValue(bar.maximum() // 2)
+    more.set()
+    await until(lambda: feed.unseen >= 12, service.eventsReceived)
+    await shoot("feed-scrolled")
+    feed.scroll_to_latest()
+    vmsc.window.show_page(1)
+    vmsc.window.sources.kick_card.set_expanded(True)
+    await shoot("sources")
+    vmsc.request_close()
+    await vmsc.closed
 
 
 if __name__ == "__main__":
     os.environ["VMSC_CONFIG_DIR"] = tempfile.mkdtemp(prefix="vmsc-shots-")
     os.environ["VMSC_KICK_REALTIME_URL"] = ""
-    os.environ["VMSC_KICK_API_URL"] = "http://127.0.0.1:9"  # live-status refresh: refused at once
     import qasync
     from PySide6.QtWidgets import QApplication
 
