@@ -256,3 +256,14 @@ async def test_saved_channel_not_auto_connected_is_shown_and_connects_from_the_c
     app.request_close()
     await app.closed
     app.window.deleteLater()
+
+
+async def test_settings_problems_are_shown_in_the_window_once(env: Path, qtbot: QtBot) -> None:
+    (env / "settings.json").write_text('{"kick_slug": oops', encoding="utf-8")
+    app = VmscApp()
+    app.start(auto_connect=False)
+    assert "not valid JSON" in app.window.notice_text()
+    assert "settings.json.bak" in app.window.notice_text()
+    app.request_close()
+    await app.closed
+    app.window.deleteLater()

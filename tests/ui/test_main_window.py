@@ -220,3 +220,26 @@ def test_sources_opens_on_the_form_while_no_channel_is_saved(
             qtbot.keyClicks(field, "nightowlgg")
             assert field.text() == "nightowlgg"
         window.close_now()
+
+
+def test_a_notice_is_plain_text_shown_once_and_dismissed(window: MainWindow, qtbot: QtBot) -> None:
+    assert window.notice_text() == ""
+    text = "Settings cannot be saved to /tmp/<b>x</b>/settings.json (Not a directory)."
+    window.show_notice(text)
+    label = child(window, QLabel, "noticeText")
+    assert isinstance(label, QLabel)
+    assert label.textFormat() == Qt.TextFormat.PlainText and label.text() == text
+    assert window.notice_text() == text
+    qtbot.mouseClick(child(window, QPushButton, "noticeDismiss"), Qt.MouseButton.LeftButton)
+    assert window.notice_text() == ""
+    window.show_notice("again")
+    assert window.notice_text() == "again"
+    assert len(window.findChildren(QLabel, "noticeText")) == 1  # one banner, reused
+
+
+def test_ctrl_q_asks_to_close_from_any_page(window: MainWindow, qtbot: QtBot) -> None:
+    for page in range(3):
+        window.show_page(page)
+        with qtbot.waitSignal(window.closeRequested, timeout=2000):
+            target = window.focusWidget() or window
+            qtbot.keyClick(target, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
