@@ -105,6 +105,7 @@ def suite(short: bool, ci: bool) -> list[list[str]]:
             "long_windowed",
         ],
         ["bench_startup.py", *flag],
+        ["bench_launch.py", *flag],  # launch to Connected with a saved channel
     ]
 
 
