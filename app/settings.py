@@ -16,6 +16,7 @@ import dataclasses
 import json
 import logging
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -27,6 +28,8 @@ SCHEMA_VERSION = 1
 CONFIG_DIR_ENV = "VMSC_CONFIG_DIR"
 FILE_NAME = "settings.json"
 BACKUP_SUFFIX = ".bak"
+MAX_FILE_BYTES = 1024 * 1024  # a settings file is under 2 KB; a larger one is not read
+MAX_BACKUPS = 10  # settings.json.bak and .bak.1 to .bak.9
 
 
 def _same_slug(a: str, b: str) -> bool:
@@ -103,6 +106,36 @@ class _CorruptSettings(ValueError):
     pass
 
 
+class _Unreadable(OSError):
+    """The settings path is there but is not a file to read (its text says why)."""
+
+
+def _read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of `path` if it is a regular file of at most `limit` bytes. A FIFO, a device
+    (a symlink to /dev/zero) or a folder raise _Unreadable without being read: opened
+    non-blocking, so that opening a FIFO does not wait for a writer."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise _Unreadable("is a folder, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            raise _Unreadable("is not a regular file (a pipe, a device or a socket)")
+        chunks = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise _Unreadable(f"is larger than {limit:,} bytes")
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 class _NewerSchema(ValueError):
     pass
 
@@ -159,18 +192,29 @@ class SettingsStore:
     def load(self) -> Settings:
         """The stored settings; defaults if the file is missing or bad (a bad file goes to .bak)."""
         try:
-            text = self.path.read_text(encoding="utf-8")
+            data = _read_regular_file(self.path, MAX_FILE_BYTES)
         except (FileNotFoundError, NotADirectoryError):  # nothing saved yet
             return Settings()
-        except (OSError, UnicodeDecodeError) as exc:
+        except _Unreadable as exc:
+            self._move_aside(str(exc))
+            return Settings()
+        except OSError as exc:
+            self._move_aside(f"cannot be read ({exc.strerror or exc})")
+            return Settings()
+        try:
+            text = data.decode("utf-8-sig")  # a BOM (some Windows editors write one) is fine
+        except UnicodeDecodeError as exc:
             self._move_aside(f"cannot be read ({exc})")
             return Settings()
         try:
             return _from_json(json.loads(text))
-        except json.JSONDecodeError as exc:
-            self._move_aside(f"is not valid JSON ({exc})")
-        except (_CorruptSettings, _NewerSchema) as exc:
-            self._move_aside(f"is unusable: {exc}")
+        except RecursionError:
+            self._move_aside("is not valid JSON (nested too deeply)")
+        except ValueError as exc:  # JSONDecodeError; also a number past int()'s 4,300 digits
+            if isinstance(exc, _CorruptSettings | _NewerSchema):
+                self._move_aside(f"is unusable: {exc}")
+            else:
+                self._move_aside(f"is not valid JSON ({exc})")
         return Settings()
 
     def save(self, settings: Settings) -> bool:
@@ -184,7 +228,11 @@ class SettingsStore:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
-            os.replace(tmp, self.path)
+            try:
+                os.replace(tmp, self.path)
+            except IsADirectoryError:  # a folder in the file's place: set it aside, then save
+                self._move_aside("is a folder, not a file")
+                os.replace(tmp, self.path)
             tmp = None
             if self.save_problem is not None:
                 log.info("Settings saved to %s again", self.path)
@@ -206,6 +254,7 @@ class SettingsStore:
 
     def _move_aside(self, problem: str) -> None:
         try:
+            self._free_backup_path()
             os.replace(self.path, self.backup_path)
         except OSError as exc:
             log.warning(
@@ -226,6 +275,19 @@ class SettingsStore:
         self.load_problem = (
             f"Your settings file {problem}, so the app started with default settings; {kept}."
         )
+
+    def _free_backup_path(self) -> None:
+        """Moves an earlier backup out of the way: settings.json.bak is always the newest, the
+        ones before it are kept as .bak.1 to .bak.9 (the first free name). With all of those
+        taken, a file at .bak is replaced; a folder there (settings.json once was one) cannot
+        be, and the move aside fails."""
+        if not os.path.lexists(self.backup_path):
+            return
+        for number in range(1, MAX_BACKUPS):
+            older = self.backup_path.with_name(f"{self.backup_path.name}.{number}")
+            if not os.path.lexists(older):
+                os.rename(self.backup_path, older)
+                return
 
     def _tell(self, problem: str) -> None:
         for listener in self.problem_listeners:

@@ -5,11 +5,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
+import stat
+import threading
 from pathlib import Path
 
 import pytest
 
-from app.settings import SCHEMA_VERSION, Settings, SettingsStore
+from app.settings import MAX_BACKUPS, MAX_FILE_BYTES, SCHEMA_VERSION, Settings, SettingsStore
 
 
 @pytest.fixture
@@ -76,7 +79,8 @@ def test_bad_file_moved_aside_with_defaults(
     with caplog.at_level(logging.WARNING, logger="app.settings"):
         assert store.load() == Settings()
     assert not store.path.exists()
-    assert store.backup_path.read_text() == text  # older .bak overwritten
+    assert store.backup_path.read_text() == text  # the newest is .bak; the one before, .bak.1
+    assert (store.dir / "settings.json.bak.1").read_text() == "older backup"
     assert message in caplog.text
     assert "settings.json.bak" in caplog.text
     assert caplog.records[0].levelno == logging.WARNING
@@ -129,9 +133,10 @@ def test_unwritable_dir_returns_false_and_logs(
 def test_config_path_is_a_directory(store: SettingsStore, caplog: pytest.LogCaptureFixture) -> None:
     store.path.mkdir(parents=True)
     (store.path / "x").write_text("")  # non-empty dir: os.replace onto it fails
-    with caplog.at_level(logging.ERROR, logger="app.settings"):
-        assert store.save(Settings()) is False
-    assert [p.name for p in store.dir.iterdir()] == ["settings.json"]  # temp file cleaned up
+    with caplog.at_level(logging.WARNING, logger="app.settings"):
+        assert store.save(Settings()) is True  # the folder set aside first
+    assert "is a folder" in caplog.text
+    assert sorted(p.name for p in store.dir.iterdir()) == ["settings.json", "settings.json.bak"]
 
 
 def test_cached_ids_only_for_matching_slug() -> None:
@@ -151,3 +156,93 @@ def test_cached_ids_only_for_matching_slug() -> None:
 def test_settings_is_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         Settings().kick_slug = "x"  # type: ignore[misc]
+
+
+# -- hostile files (issue #17): read only regular files, with a size cap; never raise
+
+
+def load_in_thread(store: SettingsStore) -> Settings:
+    """`store.load()`, failing the test (not hanging it) if it blocks."""
+    result: list[Settings] = []
+    thread = threading.Thread(target=lambda: result.append(store.load()), daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+    assert not thread.is_alive(), "load() blocked"
+    return result[0]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_fifo_is_not_read_and_moved_aside(store: SettingsStore) -> None:
+    store.dir.mkdir(parents=True)
+    os.mkfifo(store.path)
+    assert load_in_thread(store) == Settings()
+    assert store.load_problem is not None and "not a regular file" in store.load_problem
+    assert stat.S_ISFIFO(os.lstat(store.backup_path).st_mode)
+    assert store.save(Settings(kick_slug="after")) and store.load().kick_slug == "after"
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero here")
+def test_symlink_to_dev_zero_is_not_read(store: SettingsStore) -> None:
+    store.dir.mkdir(parents=True)
+    store.path.symlink_to("/dev/zero")
+    assert load_in_thread(store) == Settings()
+    assert store.load_problem is not None and "not a regular file" in store.load_problem
+    assert store.backup_path.is_symlink()  # the link moved aside, /dev/zero untouched
+
+
+def test_file_over_the_size_cap_is_not_read(store: SettingsStore) -> None:
+    write(store, json.dumps({"kick_slug": "x", "pad": "y" * MAX_FILE_BYTES}))
+    assert store.load() == Settings()
+    assert store.load_problem is not None and "larger than 1,048,576 bytes" in store.load_problem
+
+
+def test_utf8_bom_is_accepted(store: SettingsStore) -> None:
+    store.dir.mkdir(parents=True)
+    store.path.write_bytes(b"\xef\xbb\xbf" + json.dumps({"kick_slug": "bom"}).encode())
+    assert store.load() == Settings(kick_slug="bom")
+    assert store.load_problem is None
+    assert not store.backup_path.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[" * 100_000, "nested too deeply"),
+        ('{"a":' * 5_000 + "1" + "}" * 5_000, "nested too deeply"),
+        ('{"kick_channel_id": ' + "1" * 5_000 + "}", "is not valid JSON"),  # past int()'s digits
+    ],
+)
+def test_hostile_json_is_moved_aside(store: SettingsStore, text: str, message: str) -> None:
+    write(store, text)
+    assert store.load() == Settings()
+    assert store.load_problem is not None and message in store.load_problem
+    assert store.backup_path.read_text() == text
+
+
+def test_folder_with_a_bak_already_there_still_saves(store: SettingsStore) -> None:
+    store.path.mkdir(parents=True)
+    (store.path / "x").write_text("")
+    store.backup_path.write_text("an earlier bad file")
+    assert store.load() == Settings()  # the folder goes aside, the earlier .bak is kept
+    assert store.load_problem is not None and "is a folder" in store.load_problem
+    assert store.save(Settings(kick_slug="kept")) is True
+    assert SettingsStore(store.dir).load().kick_slug == "kept"
+    assert (store.backup_path / "x").exists()
+    assert (store.dir / "settings.json.bak.1").read_text() == "an earlier bad file"
+
+
+def test_save_over_a_folder_sets_it_aside(store: SettingsStore) -> None:
+    store.path.mkdir(parents=True)  # appeared after load(): save moves it aside itself
+    store.backup_path.mkdir()
+    assert store.save(Settings(kick_slug="saved")) is True
+    assert SettingsStore(store.dir).load().kick_slug == "saved"
+    assert (store.dir / "settings.json.bak.1").is_dir()
+
+
+def test_backups_are_bounded(store: SettingsStore) -> None:
+    for n in range(MAX_BACKUPS + 3):
+        write(store, f"bad {n}")
+        store.load()
+    names = sorted(p.name for p in store.dir.iterdir())
+    assert len(names) == MAX_BACKUPS
+    assert store.backup_path.read_text() == f"bad {MAX_BACKUPS + 2}"  # the newest

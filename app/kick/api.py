@@ -16,8 +16,9 @@ How a lookup answer is classified:
 | 404 (after one retry with `_` and `-` swapped) | `ChannelNotFound` |
 | 403, 429, 503; an HTML body with any other non-5xx status, 200 too | `CloudflareBlocked` |
 | other 5xx, Cloudflare's "origin down" pages too (Kick itself fails) | `KickServerError` |
-| DNS, connect, TLS, proxy, read errors and timeouts | `NetworkError` |
+| DNS, connect, TLS, proxy, read errors; timeouts, the whole lookup too | `NetworkError` |
 | 200 not JSON, or lacking `id` / `chatroom.id`; other statuses; redirect loops | `BadResponse` |
+| a redirect to another host, port or scheme; an answer over `LOOKUP_MAX_BYTES` | `BadResponse` |
 
 `BadResponse` is retryable: a half-served page or a passing glitch is far likelier than Kick
 changing its API, and a changed API is reported on every attempt anyway.
@@ -25,10 +26,12 @@ changing its API, and a changed API is reported on every attempt anyway.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -52,6 +55,7 @@ log = logging.getLogger(__name__)
 _SWAP_SEPARATORS = str.maketrans("_-", "-_")
 _CREDENTIAL_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # goes into a URL: nothing else allowed
 _BLOCKED_STATUSES = frozenset({403, 429, 503})
+_MAX_REDIRECTS = 3
 
 
 # -- results ------------------------------------------------------------------------------------
@@ -153,9 +157,11 @@ def _as_int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-        return int(value)
+        return value if -(2**63) <= value < 2**63 else None
+    # (at most 19 digits: an id; and int() refuses strings past 4,300 digits with ValueError)
+    text = value.strip() if isinstance(value, str) else ""
+    if text.isascii() and text.isdigit() and len(text) <= 19:
+        return int(text)
     return None
 
 
@@ -163,13 +169,13 @@ def _as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _is_html(response: httpx.Response) -> bool:
-    content_type = response.headers.get("content-type", "").lower()
-    return "text/html" in content_type or response.content.lstrip()[:1] == b"<"
+def _is_html(headers: Mapping[str, str], content: bytes) -> bool:
+    content_type = headers.get("content-type", "").lower()
+    return "text/html" in content_type or content.lstrip()[:1] == b"<"
 
 
-def _is_challenge(response: httpx.Response) -> bool:
-    return "cf-mitigated" in response.headers or b"Just a moment" in response.content
+def _is_challenge(headers: Mapping[str, str], content: bytes) -> bool:
+    return "cf-mitigated" in headers or b"Just a moment" in content
 
 
 def _channel_info(slug: str, body: Any) -> ChannelInfo:
@@ -200,10 +206,11 @@ def _channel_info(slug: str, body: Any) -> ChannelInfo:
     )
 
 
-def _parse_lookup(slug: str, response: httpx.Response) -> ChannelInfo | None:
-    """The channel in a lookup answer; None for a 404. Raises LookupFailed."""
-    status = response.status_code
-    if _is_challenge(response):
+def parse_lookup(
+    slug: str, status: int, headers: Mapping[str, str], content: bytes
+) -> ChannelInfo | None:
+    """The channel in a lookup answer; None for a 404. Raises LookupFailed, nothing else."""
+    if _is_challenge(headers, content):
         raise CloudflareBlocked(status)
     if status == 404:
         return None
@@ -211,12 +218,12 @@ def _parse_lookup(slug: str, response: httpx.Response) -> ChannelInfo | None:
         raise CloudflareBlocked(status)
     if status >= 500:
         raise KickServerError(status)
-    if _is_html(response):
+    if _is_html(headers, content):
         raise CloudflareBlocked(status)
     if status != 200:
         raise BadResponse(f"HTTP {status}")
     try:
-        body = msgspec.json.decode(response.content)
+        body = msgspec.json.decode(content)
     except JSON_ERRORS:
         raise BadResponse("not JSON") from None
     return _channel_info(slug, body)
@@ -312,8 +319,22 @@ class KickApi:
         await self.aclose()
 
     async def lookup_channel(self, slug: str) -> ChannelInfo:
-        """The channel's ids and live status. Raises InvalidSlugError or a LookupFailed."""
+        """The channel's ids and live status. Raises InvalidSlugError or a LookupFailed.
+
+        The whole lookup (both spellings, every byte of every answer) has `LOOKUP_DEADLINE`
+        seconds, on top of httpx's timeout per read; an answer may be `LOOKUP_MAX_BYTES` long;
+        a redirect is followed only on the same host, port and scheme (so never https -> http)."""
         slug = validate_slug(slug)
+        deadline = C.LOOKUP_DEADLINE
+        try:
+            async with asyncio.timeout(deadline):
+                return await self._lookup(slug)
+        except TimeoutError:
+            raise NetworkError(
+                TIMED_OUT, f"the channel lookup took longer than {deadline:g} s", timeout=True
+            ) from None
+
+    async def _lookup(self, slug: str) -> ChannelInfo:
         info = await self._lookup_once(slug)
         if info is not None:
             return info
@@ -326,15 +347,51 @@ class KickApi:
         raise ChannelNotFound(slug)
 
     async def _lookup_once(self, slug: str) -> ChannelInfo | None:
-        url = f"{self._api_url}/api/v2/channels/{slug}"
+        url = httpx.URL(f"{self._api_url}/api/v2/channels/{slug}")
         try:
-            response = await self.client.get(url, headers=self._headers, timeout=self._timeout)
+            for _ in range(_MAX_REDIRECTS + 1):
+                status, headers, content, target = await self._get_capped(url)
+                if target is None:
+                    log.debug("GET %s -> %s", url, status)
+                    return parse_lookup(slug, status, headers, content)
+                if (target.scheme, target.host, target.port) != (url.scheme, url.host, url.port):
+                    raise BadResponse(
+                        f"HTTP {status} redirect to {target} not followed: the lookup follows "
+                        "redirects only on the same host, port and scheme"
+                    )
+                log.debug("GET %s -> %s, to %s", url, status, target)
+                url = target
         except httpx.TransportError as exc:
             raise NetworkError.from_httpx(exc) from exc
-        except httpx.HTTPError as exc:  # too many redirects, an undecodable body
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:  # an undecodable body, a bad Location
             raise BadResponse(error_text(exc)) from exc
-        log.debug("GET %s -> %s", url, response.status_code)
-        return _parse_lookup(slug, response)
+        raise BadResponse(f"more than {_MAX_REDIRECTS} redirects")
+
+    async def _get_capped(
+        self, url: httpx.URL
+    ) -> tuple[int, httpx.Headers, bytes, httpx.URL | None]:
+        """(status, headers, body, redirect target or None); the body read up to the cap."""
+        cap = C.LOOKUP_MAX_BYTES
+        request = self.client.stream(
+            "GET", url, headers=self._headers, timeout=self._timeout, follow_redirects=False
+        )
+        async with request as response:
+            if response.is_redirect:
+                return (
+                    response.status_code,
+                    response.headers,
+                    b"",
+                    url.join(response.headers["location"]),
+                )
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > cap:
+                raise BadResponse(f"the answer is {declared} bytes, over the {cap:,}-byte limit")
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > cap:
+                    raise BadResponse(f"the answer is over the {cap:,}-byte limit: not read on")
+            return response.status_code, response.headers, bytes(body), None
 
     async def discover_pusher(self, channel_id: int) -> PusherEndpoint:
         """The WebSocket endpoint: VMSC_KICK_PUSHER_URL, else discovered, else the known key."""

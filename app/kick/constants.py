@@ -23,6 +23,11 @@ ENV_KICK_PUSHER_URL: Final = "VMSC_KICK_PUSHER_URL"  # full WebSocket URL, used 
 
 # HTTP: seconds for each of connect / read / write / pool.
 REQUEST_TIMEOUT: Final = 10.0
+# The channel lookup as a whole (both spellings, redirects, every byte): a server dripping its
+# answer a byte at a time never trips the per-read timeout above.
+LOOKUP_DEADLINE: Final = 30.0
+# A channel's lookup answer is 5-20 KB; a larger one is not read on.
+LOOKUP_MAX_BYTES: Final = 1024 * 1024
 # kick.com sits behind Cloudflare, which is quicker to challenge non-browser agents.
 USER_AGENT: Final = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "

@@ -99,14 +99,17 @@ def iso_utc(value: object) -> str | None:
         except ValueError:
             return None
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        seconds = value / 1000 if value > 100_000_000_000 else value  # ms since the epoch
-        try:
+        try:  # (a 300-digit int overflows even the division)
+            seconds = value / 1000 if value > 100_000_000_000 else value  # ms since the epoch
             moment = datetime.fromtimestamp(seconds, UTC)
         except (OverflowError, OSError, ValueError):
             return None
     else:
         return None
-    return moment.astimezone(UTC).isoformat()
+    try:
+        return moment.astimezone(UTC).isoformat()
+    except OverflowError:  # 9999-12-31T23:59-01:00 is in year 10000 in UTC
+        return None
 
 
 def parse_emotes(content: str) -> list[dict[str, str]]:
@@ -125,7 +128,10 @@ def event_digest(name: str, raw: object) -> str:
     elif isinstance(raw, bytes):
         body = raw
     else:  # an object from a lenient server: sorted keys make it deterministic
-        body = msgspec.json.encode(raw, order="sorted")
+        try:
+            body = msgspec.json.encode(raw, order="sorted")
+        except RecursionError:  # decoded near the limit, one level more to encode it
+            raise PayloadError(f"{name}: data is nested too deeply") from None
     return hashlib.blake2b(name.encode() + b"\0" + body, digest_size=8).hexdigest()
 
 
@@ -329,36 +335,44 @@ class Normalizer:
     def normalize_event(
         self, event_name: str, channel: str | None, raw: object, dedupe: bool = True
     ) -> StreamEvent | None:
-        """`normalize` for a channel event given by its parts."""
-        if event_name in _CHAT_EVENT_NAMES and (type(raw) is str or type(raw) is bytes):
-            try:  # the hot path: nearly every frame is chat
-                chat = _decode_chat(raw)
-            except JSON_ERRORS:
-                pass  # not in the usual shape, or not JSON: `_chat` below handles or rejects it
+        """`normalize` for a channel event given by its parts. Raises PayloadError only."""
+        try:
+            if event_name in _CHAT_EVENT_NAMES and (type(raw) is str or type(raw) is bytes):
+                try:  # the hot path: nearly every frame is chat
+                    chat = _decode_chat(raw)
+                except JSON_ERRORS:
+                    pass  # not the usual shape, or not JSON: `_chat` below handles or rejects it
+                else:
+                    chat_event = self._chat_event(chat)
+                    return None if dedupe and self._is_duplicate(chat_event) else chat_event
+            entry = self._handlers.get(event_name)  # keyed by both spellings: no prefix stripping
+            if entry is None:
+                if event_name.removeprefix(EVENT_PREFIX) not in NOT_USER_EVENTS:
+                    log.debug("dropped unknown Kick event %r on %s", event_name, channel)
+                return None
+            name, handler = entry
+            if type(raw) is str or isinstance(raw, bytes):
+                try:
+                    data = msgspec.json.decode(raw)
+                except JSON_ERRORS as exc:
+                    raise PayloadError(f"{name}: data is not JSON ({exc})") from None
+            elif raw is None:
+                raise PayloadError(f"{name}: no data")
             else:
-                chat_event = self._chat_event(chat)
-                return None if dedupe and self._is_duplicate(chat_event) else chat_event
-        entry = self._handlers.get(event_name)  # keyed by both spellings: no prefix stripping
-        if entry is None:
-            if event_name.removeprefix(EVENT_PREFIX) not in NOT_USER_EVENTS:
-                log.debug("dropped unknown Kick event %r on %s", event_name, channel)
-            return None
-        name, handler = entry
-        if type(raw) is str or isinstance(raw, bytes):
-            try:
-                data = msgspec.json.decode(raw)
-            except JSON_ERRORS as exc:
-                raise PayloadError(f"{name}: data is not JSON ({exc})") from None
-        elif raw is None:
-            raise PayloadError(f"{name}: no data")
-        else:
-            data = raw
-        if type(data) is not dict:
-            raise PayloadError(f"{name}: data is {_kind(data)}, expected a JSON object")
-        event = handler(name, data, raw)
-        if event is None or (dedupe and self._is_duplicate(event)):
-            return None
-        return event
+                data = raw
+            if type(data) is not dict:
+                raise PayloadError(f"{name}: data is {_kind(data)}, expected a JSON object")
+            event = handler(name, data, raw)
+            if event is None or (dedupe and self._is_duplicate(event)):
+                return None
+            return event
+        except PayloadError:
+            raise
+        except (ArithmeticError, RecursionError, ValueError) as exc:  # a value out of any range
+            # The rule for every decode path: malformed input raises its own error type, here
+            # PayloadError, which callers report and skip; nothing else escapes to them.
+            name = event_name.removeprefix(EVENT_PREFIX)
+            raise PayloadError(f"{name}: {type(exc).__name__}: {exc}") from None
 
     @property
     def user_event_names(self) -> Collection[str]:

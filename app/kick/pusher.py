@@ -72,6 +72,7 @@ ServerMessage = (
 )
 
 _PING = Ping()
+_MAX_TIMEOUT = 86_400  # seconds; beyond this an activity_timeout is nonsense: as if not given
 _PONG = Pong()
 
 
@@ -130,7 +131,11 @@ def decode_frame(text: str | bytes | bytearray | memoryview) -> ServerMessage:
         if not isinstance(socket_id, str) or not socket_id:
             raise FrameError(f"{event}: no socket_id")
         timeout = body.get("activity_timeout")
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, int | float)
+            or not 0 < timeout <= _MAX_TIMEOUT  # (an int compares exactly, a float conversion
+        ):  # of a 300-digit one would raise OverflowError)
             return ConnectionEstablished(socket_id, None)
         return ConnectionEstablished(socket_id, float(timeout))
     if event == "pusher_internal:subscription_succeeded":

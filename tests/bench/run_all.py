@@ -106,6 +106,7 @@ def suite(short: bool, ci: bool) -> list[list[str]]:
         ],
         ["bench_startup.py", *flag],
         ["bench_launch.py", *flag],  # launch to Connected with a saved channel
+        ["bench_fuzz.py", *flag],  # 1,000,000 fuzzed inputs: none escapes
     ]
 
 
