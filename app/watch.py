@@ -36,7 +36,9 @@ def describe_status(status: Status, now: float) -> str:
         details.append(f"retry {status.attempt} in {max(0.0, status.retry_at - now):.1f} s")
     elif status.state.is_connected and status.channel:
         details.append(status.channel)
-    return f"state: {status.state}" + (f" ({', '.join(details)})" if details else "")
+    # A reason is a sentence and may end in a full stop: none before the comma ("Advanced., ")
+    joined = ", ".join([part.removesuffix(".") for part in details[:-1]] + details[-1:])
+    return f"state: {status.state}" + (f" ({joined})" if details else "")
 
 
 class _StateLines:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from app.kick import constants as C
 
-_SLUG_RE = re.compile(r"[a-z0-9_-]+")
+_SLUG_RE = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class InvalidSlugError(ValueError):
@@ -16,12 +17,19 @@ class InvalidSlugError(ValueError):
 def _describe_char(char: str) -> str:
     if char == " ":
         return "a space"
+    if not char.isascii():
+        name = unicodedata.name(char, "")
+        return f"{char!r} ({name})" if name and char.isprintable() else f"the character {char!r}"
     return repr(char) if char.isprintable() else f"the character {char!r}"
 
 
 def validate_slug(text: str) -> str:
-    """The slug for a typed username: stripped, lower case, letters/digits/_/-, 1-25 characters."""
-    slug = text.strip().lower()
+    """The slug for a typed username: stripped, letters/digits/_/-, 1-25 characters, lower case.
+
+    Checked before lower-casing, and ASCII only: lower() and NFKC fold look-alikes into ASCII
+    (the Kelvin sign U+212A into k, a fullwidth U+FF2B into K), so a name typed with them would
+    quietly watch another channel. A character that is not allowed is named as it was typed."""
+    slug = text.strip()
     if not slug:
         raise InvalidSlugError("Enter a Kick username.")
     if len(slug) > C.SLUG_MAX_LENGTH:
@@ -30,8 +38,18 @@ def validate_slug(text: str) -> str:
         )
     if not _SLUG_RE.fullmatch(slug):
         bad = next(ch for ch in slug if not _SLUG_RE.fullmatch(ch))
-        raise InvalidSlugError(
-            f"{_describe_char(bad).capitalize()} is not allowed in a Kick username: "
-            "use letters, digits, _ and - only."
+        rule = (
+            "use the letters a-z, digits, _ and - only (no accents or look-alike letters)."
+            if not bad.isascii()
+            else "use letters, digits, _ and - only."
         )
-    return slug
+        raise InvalidSlugError(
+            f"{_capitalize(_describe_char(bad))} is not allowed in a Kick username: {rule}"
+        )
+    return slug.lower()
+
+
+def _capitalize(text: str) -> str:
+    """The first letter upper case, nothing else touched (str.capitalize lower-cases the rest:
+    it would show 'K' typed as 'k')."""
+    return text[:1].upper() + text[1:]
