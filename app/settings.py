@@ -45,6 +45,10 @@ class Settings:
     kick_cached_slug: str = ""  # the slug the cached ids and display name belong to
     auto_connect: bool = True
     window_geometry: str | None = None  # base64 of QWidget.saveGeometry()
+    relay_enabled: bool = True  # the local event server (overlays, /events)
+    relay_port: int | None = None  # None: $VMSC_RELAY_PORT, else 7582
+    relay_token: str = ""  # made on first launch; needed for POST, and for all on the LAN
+    relay_lan: bool = False  # listen on every address (OBS on another PC), token required
     schema_version: int = SCHEMA_VERSION
 
     def cached_ids_for(self, slug: str) -> tuple[int, int] | None:
@@ -83,6 +87,10 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "kick_cached_slug": (str,),
     "auto_connect": (bool,),
     "window_geometry": (str, type(None)),
+    "relay_enabled": (bool,),
+    "relay_port": (int, type(None)),
+    "relay_token": (str,),
+    "relay_lan": (bool,),
     "schema_version": (int,),
 }
 
