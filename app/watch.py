@@ -21,6 +21,7 @@ from app.kick import constants
 from app.kick.api import KickApi
 from app.kick.ids import CachedIds, MemoryIdCache
 from app.kick.session import build_supervisor
+from app.relay.server import ListenAddress
 from app.settings import SettingsStore
 
 EXIT_OK = 0
@@ -106,6 +107,7 @@ async def watch(
     *,
     out: BinaryIO | None = None,
     err: TextIO = sys.stderr,
+    serve: ListenAddress | None = None,
 ) -> int:
     # Read the GUI's cached ids but never write the settings: `watch` must not change what the
     # desktop app remembers.
@@ -119,9 +121,21 @@ async def watch(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    relay = None
     try:
         async with KickApi() as api:
             supervisor = build_supervisor(api, cache)
+            if serve is not None:
+                from app.relay.hosting import RelayHost, new_token
+                from app.relay.server import RelayStartError
+
+                relay = RelayHost(supervisor)
+                try:
+                    server = await relay.start(serve, settings.relay_token or new_token())
+                except RelayStartError as exc:
+                    print(f"watch: {exc}", file=err, flush=True)
+                    return EXIT_ERROR
+                print(serving_line(server.base_url, server.token), file=err, flush=True)
 
             lines = _JsonLines(sys.stdout.buffer if out is None else out, loop, stop.set)
             supervisor.add_event_listener(lines.add)
@@ -138,9 +152,32 @@ async def watch(
             # on EXIT_ERROR the reason is on the "state: error (...)" line
             return EXIT_OK if stop.is_set() else EXIT_ERROR
     finally:
+        if relay is not None:
+            await relay.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(Exception):
                 loop.remove_signal_handler(sig)
+
+
+def serving_line(base_url: str, token: str) -> str:
+    """The stderr line `--serve` starts with: where the overlays are, and the token."""
+    return (
+        f"serving: {base_url}/ (overlays {base_url}/overlay/chat and {base_url}/overlay/alerts, "
+        f"events ws{base_url.removeprefix('http')}/events; token {token})"
+    )
+
+
+def serve_address(text: str) -> ListenAddress:
+    """argparse type of `--serve [HOST:]PORT`; an empty value is 127.0.0.1 on the default port
+    ($VMSC_RELAY_PORT, else 7582)."""
+    from app.relay.server import DEFAULT_HOST, default_port, parse_listen_address
+
+    try:
+        if not text:
+            return ListenAddress(DEFAULT_HOST, default_port())
+        return parse_listen_address(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive_int(text: str) -> int:
@@ -184,7 +221,21 @@ def add_watch_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     parser.add_argument(
         "--channel-id", type=_positive_int, help="skip the lookup (with --chatroom-id)"
     )
+    add_serve_option(parser)
     parser.set_defaults(run=_run_watch, usage_error=parser.error)
+
+
+def add_serve_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--serve",
+        nargs="?",
+        const="",
+        type=serve_address,
+        metavar="[HOST:]PORT",
+        help="also run the local event server (overlays for OBS, the /events WebSocket) on "
+        "127.0.0.1:PORT, or HOST:PORT (another address than 127.0.0.1 needs the token for "
+        "everything); without a value $VMSC_RELAY_PORT or 7582",
+    )
 
 
 def missing_id_message(slug: str, chatroom_id: int | None, channel_id: int | None) -> str | None:
@@ -231,4 +282,4 @@ def _run_watch(args: argparse.Namespace) -> int:
     handler = logging.StreamHandler()
     handler.setFormatter(_TerminalSafeFormatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
-    return asyncio.run(watch(args.slug, args.chatroom_id, args.channel_id))
+    return asyncio.run(watch(args.slug, args.chatroom_id, args.channel_id, serve=args.serve))
