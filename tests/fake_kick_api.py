@@ -14,6 +14,23 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 CHANNEL_PREFIX = "/api/v2/channels/"
+REALTIME_PREFIX = "/api/v1/realtime/channels/"
+TOKEN_PATH = "/api/v1/realtime/auth/connection"
+CLOUDFLARE_PAGE = b"<!DOCTYPE html><html><title>Just a moment...</title></html>"
+
+
+def negotiation_json(
+    *, centrifugo_url: str | None = None, pusher: tuple[str, str] | None = None
+) -> dict[str, Any]:
+    """Kick's provider negotiation answer offering the providers given."""
+    connections: list[dict[str, Any]] = []
+    if pusher is not None:
+        connections.append(
+            {"provider": "pusher", "credentials": {"app_key": pusher[0], "cluster": pusher[1]}}
+        )
+    if centrifugo_url is not None:
+        connections.append({"provider": "centrifugo", "credentials": {"url": centrifugo_url}})
+    return {"data": {"connections": connections}}
 
 
 def channel_json(
@@ -37,6 +54,11 @@ class FakeKickApi:
         self.channels: dict[str, dict[str, Any]] = {}
         self.blocked = False
         self.requests: list[str] = []
+        # Provider negotiation: (status, body, content type); `negotiate_as` sets it.
+        self.negotiation: tuple[int, bytes, str] = (404, b'{"message":"Not Found"}', "text/plain")
+        self.negotiation_bodies: list[dict[str, Any]] = []  # what clients asked
+        self.token_requests: list[dict[str, Any]] = []
+        self.tokens_issued: list[str] = []
         api = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -51,6 +73,26 @@ class FakeKickApi:
                     self._send(404, b'{"message":"Not Found"}', "application/json")
                 else:
                     self._send(200, json.dumps(body).encode(), "application/json")
+
+            def do_POST(self) -> None:
+                api.requests.append(f"POST {self.path}")
+                length = int(self.headers.get("Content-Length") or 0)
+                try:
+                    body = json.loads(self.rfile.read(length) or b"{}")
+                except ValueError:
+                    body = {}
+                if self.path.startswith(REALTIME_PREFIX):
+                    api.negotiation_bodies.append(body)
+                    self._send(*api.negotiation)
+                elif self.path == TOKEN_PATH:
+                    api.token_requests.append(body)
+                    token = f"eyJhbGciOiJIUzI1NiJ9.guest-{len(api.tokens_issued) + 1}.sig"
+                    api.tokens_issued.append(token)
+                    self._send(
+                        200, json.dumps({"data": {"token": token}}).encode(), "application/json"
+                    )
+                else:
+                    self._send(404, b'{"message":"Not Found"}', "application/json")
 
             def _send(self, status: int, body: bytes, content_type: str) -> None:
                 self.send_response(status)
@@ -67,6 +109,13 @@ class FakeKickApi:
 
     def add_channel(self, slug: str, channel_id: int, chatroom_id: int, live: bool = False) -> None:
         self.channels[slug] = channel_json(slug, channel_id, chatroom_id, live=live)
+
+    def negotiate_as(
+        self, *, centrifugo_url: str | None = None, pusher: tuple[str, str] | None = None
+    ) -> None:
+        """Answer the provider negotiation offering these providers."""
+        body = negotiation_json(centrifugo_url=centrifugo_url, pusher=pusher)
+        self.negotiation = (200, json.dumps(body).encode(), "application/json")
 
     @contextmanager
     def running(self) -> Iterator[FakeKickApi]:

@@ -123,6 +123,7 @@ async def test_a_pusher_error_before_the_close_is_said_once_in_the_ending(
         EndingKind.RECONNECT_NOW,
         "Kick's chat server asked us to reconnect",
         "server closed 4200 (server restarting): Server restarting",
+        close_code=4200,  # the code as data, beside the words
     )
     assert not [r for r in caplog.records if r.levelno >= logging.INFO]  # the ending says it
 

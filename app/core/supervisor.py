@@ -73,6 +73,7 @@ class Ending:
     kind: EndingKind
     reason: str  # a plain sentence for the user: "Can't reach Kick — check your internet ..."
     detail: str = ""  # the technical reason behind it: "[Errno -2] Name or service not known"
+    close_code: int | None = None  # the server's close / disconnect code, when it sent one
 
 
 class SessionSink(Protocol):
@@ -80,9 +81,19 @@ class SessionSink(Protocol):
     def event(self, event: StreamEvent) -> None: ...
 
 
+class ProviderSink(SessionSink, Protocol):
+    """A sink that also hears which realtime provider an attempt uses (the supervisor is one)."""
+
+    def provider_chosen(self, provider: str) -> None: ...
+
+    @property
+    def live(self) -> bool:
+        """Whether the channel is broadcasting (for the silence watchdog)."""
+
+
 class Connector(Protocol):
     async def run_session(
-        self, target: ChannelTarget, sink: SessionSink, *, fresh_endpoint: bool
+        self, target: ChannelTarget, sink: ProviderSink, *, fresh_endpoint: bool
     ) -> Ending:
         """Run one WebSocket session to its end. Cancellation means the user disconnected."""
 
@@ -99,6 +110,8 @@ class Status:
     connected_at: float | None = None  # clock() time the current connection was established
     event_count: int = 0  # events since the current connection was established
     is_live: bool = False
+    provider: str = ""  # "pusher" or "centrifugo": what the current / last attempt speaks
+    last_event_at: float | None = None  # clock() time of the last event of this connection
 
     @property
     def channel(self) -> str:
@@ -144,13 +157,17 @@ class Supervisor:
         self._retry_wake: asyncio.Event | None = None
         self._subscribed = False
         self._event_count = 0
+        self._last_event_at: float | None = None
 
     # --- what listeners see -------------------------------------------------------------------
 
     @property
     def status(self) -> Status:
-        if self._status.event_count != self._event_count:
-            self._status = dataclasses.replace(self._status, event_count=self._event_count)
+        status = self._status
+        if status.event_count != self._event_count or status.last_event_at != self._last_event_at:
+            self._status = dataclasses.replace(
+                status, event_count=self._event_count, last_event_at=self._last_event_at
+            )
         return self._status
 
     def add_status_listener(self, listener: StatusListener) -> None:
@@ -231,7 +248,9 @@ class Supervisor:
                     return
                 ending = Ending(EndingKind.BACKOFF, str(exc), exc.detail)
             fresh_endpoint = False
-            if self._subscribed:
+            if self._subscribed and ending.kind is not EndingKind.STALE_ENDPOINT:
+                # (a server that ends every connection "for good", even after subscribing, gets
+                # one fresh try, not an endless loop of immediate ones)
                 rediscovered = False
             if ending.kind is EndingKind.STALE_ENDPOINT and not rediscovered:
                 rediscovered = fresh_endpoint = True
@@ -306,10 +325,18 @@ class Supervisor:
 
     # --- SessionSink: called by the connector -------------------------------------------------
 
+    @property
+    def live(self) -> bool:
+        return self._status.state is State.LIVE
+
+    def provider_chosen(self, provider: str) -> None:
+        self._change(provider=provider)
+
     def subscribed(self) -> None:
         self._subscribed = True
         self._backoff.reset()
         self._event_count = 0
+        self._last_event_at = None
         self._change(
             state=State.LIVE if self._status.is_live else State.CONNECTED,
             reason="",
@@ -323,6 +350,7 @@ class Supervisor:
         # Counted without a status notification: at thousands of events a second, listeners read
         # the count when they redraw instead.
         self._event_count += 1
+        self._last_event_at = self._clock()
         if event.type is EventType.LIVE_START:
             self._set_live(True)
         elif event.type is EventType.LIVE_END:
@@ -346,6 +374,7 @@ class Supervisor:
         elif new.state is State.RECONNECTING and new.attempt != old.attempt:
             self._log_change(old, new)  # a further attempt: each one gets its line
         self._event_count = new.event_count
+        self._last_event_at = new.last_event_at
         self._status = new
         if new == old:
             return

@@ -429,3 +429,171 @@ class KickApi:
             return credentials
         key, cluster = credentials
         return PusherEndpoint(pusher_ws_url(key, cluster), key, cluster, discovered=True)
+
+    # -- provider negotiation (issue 14): asked on every connection attempt ---------------------
+
+    @property
+    def centrifugo_url(self) -> str:
+        """VMSC_KICK_CENTRIFUGO_URL: a Centrifugo WebSocket URL used as is; "" when unset."""
+        return os.environ.get(ENV_KICK_CENTRIFUGO_URL, "").strip()
+
+    @property
+    def pusher_url(self) -> str:
+        """VMSC_KICK_PUSHER_URL (or the argument): a Pusher WebSocket URL used as is, or ""."""
+        return self._pusher_url
+
+    def known_pusher_endpoint(self) -> PusherEndpoint:
+        """The long-known Pusher key, for when negotiation fails."""
+        key, cluster = C.KNOWN_PUSHER_KEY, C.KNOWN_PUSHER_CLUSTER
+        return PusherEndpoint(pusher_ws_url(key, cluster), key, cluster, discovered=False)
+
+    async def negotiate(self, channel_id: int, client_id: str) -> Negotiation:
+        """Which realtime providers Kick offers this channel now. Never raises: a failure (an
+        HTTP error, a Cloudflare page, garbage) is a Negotiation whose `failure` says why."""
+        if not self._realtime_url:
+            return Negotiation(failure=f"disabled by empty {C.ENV_KICK_REALTIME_URL}")
+        url = f"{self._realtime_url}/api/v1/realtime/channels/{channel_id}/chat/connection"
+        body = {
+            "client": {"id": client_id, "type": "web"},
+            "capabilities": {
+                "accepted_providers": [{"provider": "pusher"}, {"provider": "centrifugo"}]
+            },
+        }
+        try:
+            response = await self.client.post(
+                url, json=body, headers=self._headers, timeout=self._timeout
+            )
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            return Negotiation(failure=f"{type(exc).__name__}: {error_text(exc)}")
+        return parse_negotiation(response.status_code, response.headers, response.content)
+
+    async def fetch_token(self, client_id: str) -> str:
+        """An anonymous Centrifugo connection token for `client_id` ("" when the realtime base is
+        disabled: the server is then asked without one). Raises TokenFailed."""
+        if not self._realtime_url:
+            return ""
+        url = f"{self._realtime_url}/api/v1/realtime/auth/connection"
+        try:
+            response = await self.client.post(
+                url, json={"client_id": client_id}, headers=self._headers, timeout=self._timeout
+            )
+        except httpx.TransportError as exc:
+            failure = NetworkError.from_httpx(exc)
+            raise TokenFailed(str(failure), failure.detail) from exc
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise TokenFailed(TokenFailed.ODD, error_text(exc)) from exc
+        return parse_token(response.status_code, response.headers, response.content)
+
+
+ENV_KICK_CENTRIFUGO_URL = "VMSC_KICK_CENTRIFUGO_URL"  # full Centrifugo WebSocket URL, used as is
+_WS_SCHEMES = frozenset({"ws", "wss"})
+_JWT_RE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+
+
+@dataclass(frozen=True)
+class Negotiation:
+    """What Kick's provider negotiation offered; both None (with `failure`) when it failed."""
+
+    pusher: PusherEndpoint | None = None
+    centrifugo_url: str | None = None
+    failure: str = ""  # why nothing usable came back (logged; the fallback is the caller's)
+
+
+class TokenFailed(Exception):
+    """No Centrifugo token: `str(exc)` a plain sentence, `detail` the technical reason."""
+
+    ODD = "Kick sent an unexpected answer when asked for a chat pass"
+
+    def __init__(self, message: str, detail: str) -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
+def _blocked_or_failed(status: int, headers: Mapping[str, str], content: bytes) -> str:
+    """Why a non-JSON or non-200 answer is unusable, in the log's words."""
+    if _is_challenge(headers, content) or (
+        status in _BLOCKED_STATUSES and _is_html(headers, content)
+    ):
+        return f"blocked by Cloudflare (HTTP {status})"
+    return f"HTTP {status}"
+
+
+def _ws_url(value: Any) -> str | None:
+    """A ws:// or wss:// URL with a host, else None."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        url = httpx.URL(value.strip())
+    except (httpx.InvalidURL, ValueError):
+        return None
+    if url.scheme not in _WS_SCHEMES or not url.host:
+        return None
+    return str(url)
+
+
+def parse_negotiation(status: int, headers: Mapping[str, str], content: bytes) -> Negotiation:
+    """The providers in a negotiation answer. Lenient: `provider` in any case, credentials under
+    `credentials` or on the connection itself; unusable entries are skipped."""
+    if status != 200 or _is_challenge(headers, content):
+        return Negotiation(failure=_blocked_or_failed(status, headers, content))
+    try:
+        body = msgspec.json.decode(content)
+    except JSON_ERRORS as exc:
+        return Negotiation(failure=f"not JSON ({exc})")
+    connections = _as_dict(_as_dict(body).get("data")).get("connections")
+    if not isinstance(connections, list):
+        return Negotiation(failure="no data.connections list")
+    pusher: PusherEndpoint | None = None
+    centrifugo: str | None = None
+    problems = []
+    for connection in connections:
+        entry = _as_dict(connection)
+        provider = str(entry.get("provider") or "").strip().lower()
+        credentials = _as_dict(entry.get("credentials")) or entry
+        if provider == "pusher" and pusher is None:
+            key, cluster = credentials.get("app_key"), credentials.get("cluster")
+            key_ok = isinstance(key, str) and _CREDENTIAL_RE.fullmatch(key)
+            if key_ok and isinstance(cluster, str) and _CREDENTIAL_RE.fullmatch(cluster):
+                pusher = PusherEndpoint(pusher_ws_url(str(key), cluster), str(key), cluster, True)
+                continue
+            problems.append(f"bad pusher credentials {key!r}/{cluster!r}")
+        elif provider == "centrifugo" and centrifugo is None:
+            centrifugo = _ws_url(credentials.get("url"))
+            if centrifugo is None:
+                problems.append(f"bad centrifugo url {credentials.get('url')!r}")
+    if pusher is None and centrifugo is None:
+        return Negotiation(failure="; ".join(problems) or "no known provider offered")
+    return Negotiation(pusher, centrifugo)
+
+
+def _find_token(body: Any, depth: int = 0) -> str | None:
+    """The token in an auth answer, wherever Kick put it: `token`, `jwt` or `connection_token`,
+    at the top or under `data`, or the answer itself as a string."""
+    if isinstance(body, str):
+        return body.strip() if _JWT_RE.fullmatch(body.strip()) else None
+    if not isinstance(body, dict) or depth > 2:
+        return None
+    for key in ("token", "jwt", "connection_token", "access_token"):
+        value = body.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return _find_token(body.get("data"), depth + 1)
+
+
+def parse_token(status: int, headers: Mapping[str, str], content: bytes) -> str:
+    """The token in an auth answer. Raises TokenFailed."""
+    if status != 200 or _is_challenge(headers, content):
+        reason = _blocked_or_failed(status, headers, content)
+        if reason.startswith("blocked"):
+            raise TokenFailed("Kick's website blocked the chat pass request (Cloudflare)", reason)
+        if status >= 500:
+            raise TokenFailed("Kick's website is having problems — it usually passes", reason)
+        raise TokenFailed(TokenFailed.ODD, reason)
+    try:
+        body: Any = msgspec.json.decode(content)
+    except JSON_ERRORS:
+        body = content.decode("utf-8", "replace")  # a bare JWT as text
+    token = _find_token(body)
+    if token is None:
+        raise TokenFailed(TokenFailed.ODD, "no token in the answer")
+    return token

@@ -1,4 +1,4 @@
-"""Kick's side of the supervisor: slug -> ids (with the id cache), app key -> WebSocket URL."""
+"""Kick's side of the supervisor: slug -> ids (with the id cache), and the realtime connector."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from app.core.backoff import Backoff
 from app.core.supervisor import ChannelTarget, ConnectRequest, ResolveError, Supervisor
+from app.core.watchdog import DEFAULT_SILENCE_LIMIT
 from app.kick.api import (
     ChannelInfo,
     CloudflareBlocked,
@@ -16,8 +17,9 @@ from app.kick.api import (
 )
 from app.kick.ids import CachedIds, IdCache, MemoryIdCache
 from app.kick.normalize import Normalizer
+from app.kick.realtime import AUTO, RealtimeConnector
 from app.kick.slug import InvalidSlugError, validate_slug
-from app.kick.transport import DEFAULT_TIMEOUTS, PusherConnector, Timeouts
+from app.kick.transport import DEFAULT_TIMEOUTS, Timeouts
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +96,17 @@ def build_supervisor(
     *,
     timeouts: Timeouts = DEFAULT_TIMEOUTS,
     random_source: Callable[[], float] | None = None,
+    provider: str | Callable[[], str] = AUTO,
+    silence_limit: float = DEFAULT_SILENCE_LIMIT,
 ) -> Supervisor:
-    connector = PusherConnector(
-        KickEndpoint(api), lambda target: Normalizer(target.slug).normalize, timeouts
+    """The supervisor over Kick: each attempt negotiates its realtime provider (`provider`: auto,
+    pusher or centrifugo, or a function reading the setting) and runs one session of it."""
+    connector = RealtimeConnector(
+        api,
+        lambda target: Normalizer(target.slug).normalize,
+        timeouts,
+        provider=provider,
+        silence_limit=silence_limit,
     )
     backoff = Backoff(random_source) if random_source is not None else Backoff()
     return Supervisor(KickResolver(api, cache), connector, backoff=backoff)

@@ -43,11 +43,12 @@ from websockets.exceptions import (
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 from websockets.proxy import Proxy, get_proxy, parse_proxy
-from websockets.typing import BytesLike
+from websockets.typing import BytesLike, Origin
 from websockets.uri import WebSocketURI, parse_uri
 
 from app.core.events import StreamEvent
 from app.core.supervisor import ChannelTarget, Ending, EndingKind, SessionSink
+from app.core.watchdog import SILENT_REASON, SilenceAction, SilenceWatchdog, silent_detail
 from app.kick import pusher
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,7 @@ MAX_FRAME_BYTES = 8 * 1024 * 1024  # Kick frames are small; a 1 MB one must stil
 READ_BUFFER_BYTES = 64 * 1024  # one buffer per connection, reused for every read
 READ_COALESCE = 0.01  # seconds; see Timeouts.coalesce
 CLOSE_TIMEOUT = 2.0  # after our close frame, wait this long for the server to hang up
+KICK_ORIGIN = "https://kick.com"  # Kick's sockets want the Origin its web client sends
 
 _PLAIN_TEXT = 0x81  # first header byte of a whole text message: FIN, no RSV bits, opcode 1
 _HEAD_END = b"\r\n\r\n"  # end of the upgrade response's head
@@ -94,9 +96,10 @@ NO_ANSWER = "Kick's chat server did not answer"
 WENT_SILENT = "Kick stopped answering — the connection went quiet"
 LOST = "The connection to Kick was lost"
 SERVER_ERROR = "Kick's chat server reported an error"
-FRAME_TOO_LARGE = "Kick's chat server sent a message too large to accept"
 SUBSCRIPTION_REFUSED = "Kick refused to send this channel's chat"
-BAD_URL = "The chat server address is not valid — check VMSC_KICK_PUSHER_URL"
+BAD_URL = (
+    "The chat server address is not valid — check VMSC_KICK_PUSHER_URL or VMSC_KICK_CENTRIFUGO_URL"
+)
 CLOSED_BY_SERVER = {  # the server closed the connection with a code
     EndingKind.FATAL: (
         "Kick's chat server refused the connection — retrying will not help; "
@@ -132,7 +135,7 @@ def server_closed(code: int, detail: str) -> Ending:
     """The server closed the connection with `code` (a Pusher one, or any other); `detail`
     names the code, e.g. `server closed 4200 (server restarting)`."""
     ending = classify_ending(code, "", detail)
-    return dataclasses.replace(ending, reason=CLOSED_BY_SERVER[ending.kind])
+    return dataclasses.replace(ending, reason=CLOSED_BY_SERVER[ending.kind], close_code=code)
 
 
 def describe_network_error(exc: BaseException) -> tuple[str, str]:
@@ -197,45 +200,63 @@ class PusherConnector:
         normalizer_factory: NormalizerFactory,
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
         tls: ssl.SSLContext | None = None,
+        *,
+        silence_limit: float = 0.0,  # the silence watchdog's, in seconds; 0: off
     ) -> None:
         self._endpoint = endpoint
         self._normalizer_factory = normalizer_factory
         self._timeouts = timeouts
         self._tls = tls
+        self._silence_limit = silence_limit
 
     async def run_session(
         self, target: ChannelTarget, sink: SessionSink, *, fresh_endpoint: bool
     ) -> Ending:
         url = await self._endpoint(target, fresh_endpoint)
         session = _Session(target, sink, self._normalizer_factory(target), self._timeouts)
-        try:
-            link = await _open_link(url, session.on_message, self._timeouts, self._tls)
-        except InvalidStatus as exc:
-            code = exc.response.status_code
-            summary = SERVER_TROUBLE if code >= 500 else SERVER_REFUSED
-            return classify_ending(None, summary, f"HTTP {code} instead of a WebSocket upgrade")
-        except InvalidURI as exc:
-            return Ending(EndingKind.FATAL, BAD_URL, f"bad WebSocket URL: {exc}")
-        except InvalidProxy as exc:  # a proxy setting retrying cannot fix
-            # the reason is shown and logged: never with the password a proxy URL may hold
-            where = _without_credentials(exc.proxy)
-            return Ending(
-                EndingKind.FATAL, PROXY_UNUSABLE, f"{where} isn't a valid proxy: {exc.msg}"
+        if self._silence_limit > 0 and hasattr(sink, "live"):  # a bare sink (tests) has no
+            session.watchdog = SilenceWatchdog(
+                self._silence_limit, asyncio.get_running_loop().time()
             )
-        except InvalidProxyStatus as exc:
-            code = exc.response.status_code
-            return classify_ending(None, PROXY_REFUSED, f"HTTP {code} from the proxy")
-        except ProxyError as exc:
-            return classify_ending(None, PROXY_FAILED, error_text(exc))
-        except (OSError, InvalidHandshake, TimeoutError) as exc:
-            summary, detail = describe_network_error(exc)
-            if isinstance(exc, TimeoutError) and not str(exc):  # ours: `timeouts.open` ran out
-                detail = f"no answer within {self._timeouts.open:g} s"
-            return classify_ending(None, summary, detail)
+        link = await connect_link(url, session.on_message, self._timeouts, self._tls)
+        if isinstance(link, Ending):
+            return link
         try:
             return await session.run(link)
         finally:
             await link.close()  # also when the user disconnected (cancellation)
+
+
+async def connect_link(
+    url: str,
+    on_message: Callable[[BytesLike], None],
+    timeouts: Timeouts,
+    tls: ssl.SSLContext | None,
+    origin: str = KICK_ORIGIN,
+) -> _Link | Ending:
+    """An open WebSocket to `url` (sending `Origin: origin`), or how opening it failed."""
+    try:
+        return await _open_link(url, on_message, timeouts, tls, origin)
+    except InvalidStatus as exc:
+        code = exc.response.status_code
+        summary = SERVER_TROUBLE if code >= 500 else SERVER_REFUSED
+        return classify_ending(None, summary, f"HTTP {code} instead of a WebSocket upgrade")
+    except InvalidURI as exc:
+        return Ending(EndingKind.FATAL, BAD_URL, f"bad WebSocket URL: {exc}")
+    except InvalidProxy as exc:  # a proxy setting retrying cannot fix
+        # the reason is shown and logged: never with the password a proxy URL may hold
+        where = _without_credentials(exc.proxy)
+        return Ending(EndingKind.FATAL, PROXY_UNUSABLE, f"{where} isn't a valid proxy: {exc.msg}")
+    except InvalidProxyStatus as exc:
+        code = exc.response.status_code
+        return classify_ending(None, PROXY_REFUSED, f"HTTP {code} from the proxy")
+    except ProxyError as exc:
+        return classify_ending(None, PROXY_FAILED, error_text(exc))
+    except (OSError, InvalidHandshake, TimeoutError) as exc:
+        summary, detail = describe_network_error(exc)
+        if isinstance(exc, TimeoutError) and not str(exc):  # ours: `timeouts.open` ran out
+            detail = f"no answer within {timeouts.open:g} s"
+        return classify_ending(None, summary, detail)
 
 
 def _without_credentials(url: str) -> str:
@@ -255,12 +276,13 @@ async def _open_link(
     on_message: Callable[[BytesLike], None],
     timeouts: Timeouts,
     tls: ssl.SSLContext | None,
+    origin: str = "",
 ) -> _Link:
     """TCP (+ TLS) connect, through the environment's HTTP(S) proxy if it names one, and the
     WebSocket upgrade, all within `timeouts.open`."""
     uri = parse_uri(url)
     loop = asyncio.get_running_loop()
-    ws = ClientProtocol(uri, max_size=MAX_FRAME_BYTES)
+    ws = ClientProtocol(uri, origin=Origin(origin) if origin else None, max_size=MAX_FRAME_BYTES)
     link = _Link(ws, on_message, timeouts.close, timeouts.coalesce)
     server_tls = (tls or _default_tls()) if uri.secure else None
     # As websockets' own client: wss_proxy / ws_proxy, socks_proxy, https_proxy, http_proxy (for
@@ -581,6 +603,8 @@ class _Session:
         self._dead: Ending | None = None  # why we dropped the connection ourselves
         self._error_code: int | None = None  # from a pusher:error before the close
         self._error_message = ""
+        self._confirmed = False  # the chat channel's subscription succeeded (once per session)
+        self.watchdog: SilenceWatchdog | None = None  # set by the connector when it watches
 
     def on_message(self, raw: BytesLike) -> None:
         if not self._established.done():
@@ -591,6 +615,8 @@ class _Session:
             if type(message) is pusher.ChannelEvent:
                 event = self._normalize(message)
                 if event is not None:
+                    if self.watchdog is not None:
+                        self.watchdog.event(self._loop.time())
                     self._sink.event(event)
             else:
                 self._on_control(message)
@@ -657,7 +683,8 @@ class _Session:
         if isinstance(message, pusher.Ping):
             self._send(pusher.encode_pong())
         elif isinstance(message, pusher.SubscriptionSucceeded):
-            if message.channel == self._chat_channel:
+            if message.channel == self._chat_channel and not self._confirmed:
+                self._confirmed = True  # a resubscription (the watchdog's) is no new connection
                 self._sink.subscribed()
         elif isinstance(message, pusher.PusherError):
             if message.code is None:  # not fatal: the connection stays, and only this says so
@@ -691,9 +718,16 @@ class _Session:
         lost = link.lost
         while not lost.done():
             idle_until = link.last_read_at + activity_timeout
-            if self._loop.time() < idle_until:
-                await asyncio.wait((lost,), timeout=idle_until - self._loop.time())
+            now = self._loop.time()
+            if self.watchdog is not None and self._confirmed:
+                if self._check_silence(link, now):
+                    return
+                idle_until = min(idle_until, self.watchdog.next_check(now))
+            if now < idle_until:
+                await asyncio.wait((lost,), timeout=idle_until - now)
                 continue
+            if link.last_read_at + activity_timeout > self._loop.time():
+                continue  # woken for the watchdog only
             pinged_at = self._loop.time()
             link.send_text(pusher.encode_ping())
             await asyncio.wait((lost,), timeout=self._timeouts.pong)
@@ -706,14 +740,28 @@ class _Session:
                 link.abort()  # half-open: a close handshake would hang
                 await lost
 
+    def _check_silence(self, link: _Link, now: float) -> bool:
+        """The silence watchdog (while Live): resubscribe, then give up on the socket. True when
+        the session is to end (its ending is set)."""
+        assert self.watchdog is not None
+        action = self.watchdog.check(now, getattr(self._sink, "live", False) is True)
+        if action is SilenceAction.RESUBSCRIBE:
+            log.warning("no channel event for %g s while live: resubscribing", self.watchdog.limit)
+            channels = pusher.public_channels(self._target.chatroom_id, self._target.channel_id)
+            for channel in channels:
+                link.send_text(pusher.encode_unsubscribe(channel))
+                link.send_text(pusher.encode_subscribe(channel))
+        elif action is SilenceAction.RECONNECT:
+            self._dead = Ending(
+                EndingKind.RECONNECT_NOW, SILENT_REASON, silent_detail(self.watchdog.limit)
+            )
+            return True
+        return False
+
     def _ending(self) -> Ending:
         if self._dead is not None:
             return self._dead
         link = self._link
-        sent = link.ws.close_sent if link is not None else None
-        if sent is not None and sent.code == 1009:  # we refused a frame over MAX_FRAME_BYTES
-            detail = f"a frame over the {MAX_FRAME_BYTES:,}-byte limit (close 1009)"
-            return classify_ending(None, FRAME_TOO_LARGE, detail)
         rcvd = link.ws.close_rcvd if link is not None else None
         code = rcvd.code if rcvd is not None else None
         if code is None or code == 1006:
