@@ -96,6 +96,7 @@ NO_ANSWER = "Kick's chat server did not answer"
 WENT_SILENT = "Kick stopped answering — the connection went quiet"
 LOST = "The connection to Kick was lost"
 SERVER_ERROR = "Kick's chat server reported an error"
+FRAME_TOO_LARGE = "Kick's chat server sent a message too large to accept"
 SUBSCRIPTION_REFUSED = "Kick refused to send this channel's chat"
 BAD_URL = (
     "The chat server address is not valid — check VMSC_KICK_PUSHER_URL or VMSC_KICK_CENTRIFUGO_URL"
@@ -762,6 +763,10 @@ class _Session:
         if self._dead is not None:
             return self._dead
         link = self._link
+        sent = link.ws.close_sent if link is not None else None
+        if sent is not None and sent.code == 1009:  # we refused a frame over MAX_FRAME_BYTES
+            detail = f"a frame over the {MAX_FRAME_BYTES:,}-byte limit (close 1009)"
+            return classify_ending(None, FRAME_TOO_LARGE, detail)
         rcvd = link.ws.close_rcvd if link is not None else None
         code = rcvd.code if rcvd is not None else None
         if code is None or code == 1006:
