@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     import asyncio
 
     from app.core.supervisor import Status
+    from app.relay.hosting import RelayHost
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,10 @@ class VmscApp:
 
         self.settings = settings or SettingsIdCache(SettingsStore())
         self.api = KickApi()
-        self.service = ConnectionService(build_supervisor(self.api, self.settings), self.settings)
+        self.supervisor = build_supervisor(self.api, self.settings)
+        self.service = ConnectionService(self.supervisor, self.settings)
+        self.relay: RelayHost | None = None  # the event server's host, made by `start`
+        self._relay_task: asyncio.Future[None] | None = None
         self.window = window or MainWindow(log_dir())
         self.closed: asyncio.Future[None] = asyncio.get_event_loop().create_future()
         self._closing = False
@@ -82,6 +86,9 @@ class VmscApp:
             if problem:
                 window.show_notice(problem)
         store.problem_listeners.append(window.show_notice)
+        window.relayPortChanged.connect(self._on_relay_port_changed)
+        window.relayTokenRenewRequested.connect(self._on_relay_token_renew)
+        window.testEventRequested.connect(self.send_test_event)
 
     def start(self, *, auto_connect: bool = True) -> bool:
         """Show the window and connect to the saved channel if wanted; True if it connects.
@@ -94,12 +101,71 @@ class VmscApp:
             self.window.set_username(settings.kick_slug)
             self.window.set_auto_connect(settings.auto_connect)
             self.window.show()
+        self.start_relay()  # after the window is on screen, in the running loop
         if auto_connect and self.service.auto_connect():
             log.info("auto-connecting to %s", settings.kick_slug)
             return True
         if not settings.kick_slug and self.window.page_name() != "Sources":
             self.window.show_page(1)  # first launch: straight to where the username goes
         return False
+
+    # --- the event server (overlays, /events) ----------------------------------------------------
+
+    def start_relay(self) -> None:
+        """Start (or restart) the event server if the user wants it (on by default); a task on the
+        running loop. What it serves, or why it cannot, is told to the window."""
+        from app.relay.hosting import RelayHost, new_token
+
+        if not self.settings.settings.relay_token:
+            self.settings.update(relay_token=new_token())  # first launch
+        if self.relay is None:
+            self.relay = RelayHost(self.supervisor)
+        if self.settings.settings.relay_enabled:
+            import asyncio
+
+            previous = self._relay_task
+            self._relay_task = asyncio.ensure_future(self._run_relay(previous))
+
+    async def _run_relay(self, previous: asyncio.Future[None] | None) -> None:
+        from app.relay.server import (
+            DEFAULT_HOST,
+            DEFAULT_PORT,
+            ListenAddress,
+            RelayStartError,
+            default_port,
+        )
+
+        if previous is not None:
+            await previous
+        assert self.relay is not None
+        settings = self.settings.settings
+        host = "0.0.0.0" if settings.relay_lan else DEFAULT_HOST
+        try:
+            port = default_port(fallback=settings.relay_port or DEFAULT_PORT)
+            server = await self.relay.start(ListenAddress(host, port), settings.relay_token)
+        except (RelayStartError, ValueError) as exc:
+            log.warning("event server not started: %s", exc)
+            self.window.set_relay_info({}, settings.relay_port or DEFAULT_PORT, "", str(exc))
+            return
+        self.window.set_relay_info(server.overlay_urls(), server.port, server.token, "")
+
+    def _on_relay_port_changed(self, port: int) -> None:
+        self.settings.update(relay_port=port)
+        self.start_relay()
+
+    def _on_relay_token_renew(self) -> None:
+        from app.relay.hosting import new_token
+
+        self.settings.update(relay_token=new_token())
+        self.start_relay()
+
+    def send_test_event(self, kind: str) -> None:
+        """A made-up event through the whole pipeline (feed, count, overlays)."""
+        if self.relay is None:
+            from app.relay.hosting import RelayHost
+
+            self.relay = RelayHost(self.supervisor)
+        self.relay.send_test_event(kind)
 
     def request_close(self) -> None:
         if self._closing:
@@ -120,6 +186,10 @@ class VmscApp:
     async def shutdown(self) -> None:
         self.settings.update(window_geometry=self.window.geometry_text())
         await self.service.shutdown()
+        if self._relay_task is not None:
+            await self._relay_task
+        if self.relay is not None:
+            await self.relay.stop()
         await self.api.aclose()
 
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The app's event server on any free port: apps started by tests never fight over 7582 (or with
+# a VMSC the developer is running).
+os.environ.setdefault("VMSC_RELAY_PORT", "0")
 for _name in list(os.environ):
     if _name.lower() in (
         "http_proxy",

@@ -102,12 +102,13 @@ def parse_listen_address(text: str, default_host: str = DEFAULT_HOST) -> ListenA
 
 
 def default_port(environ: Mapping[str, str] = os.environ, fallback: int = DEFAULT_PORT) -> int:
-    """`VMSC_RELAY_PORT` if set (a number 1-65535, else ValueError), otherwise `fallback`."""
+    """`VMSC_RELAY_PORT` if set (a number 0-65535, 0 for any free port; else ValueError),
+    otherwise `fallback`."""
     text = environ.get(ENV_RELAY_PORT, "").strip()
     if not text:
         return fallback
-    if not text.isdigit() or not 0 < int(text) <= 65535:
-        raise ValueError(f"{ENV_RELAY_PORT}={text!r} is not a port number (1-65535)")
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise ValueError(f"{ENV_RELAY_PORT}={text!r} is not a port number (0-65535)")
     return int(text)
 
 

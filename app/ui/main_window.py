@@ -56,6 +56,9 @@ class MainWindow(QWidget):
     autoConnectChanged = Signal(bool)
     retryRequested = Signal()
     cardConnectRequested = Signal(str)  # the Dashboard card's Connect: the channel it shows
+    relayPortChanged = Signal(int)  # Settings > Overlays: serve on this port from now on
+    relayTokenRenewRequested = Signal()
+    testEventRequested = Signal(str)  # a test event of this StreamEvent type
 
     def __init__(
         self,
@@ -83,6 +86,7 @@ class MainWindow(QWidget):
         self._event_count: int | None = None  # set apart from the status between batches
         self._username = ""
         self._auto_connect = True
+        self._relay_info: tuple[dict[str, str], int, str, str] | None = None
 
         self._status_card: KickStatusCard | None = None
         self._feed: EventFeedView | None = None
@@ -216,6 +220,10 @@ class MainWindow(QWidget):
             page = SettingsPage(self._log_folder)
             page.set_auto_connect(self._auto_connect)
             page.autoConnectChanged.connect(self._on_auto_connect_changed)
+            if self._relay_info is not None:
+                page.set_relay_info(*self._relay_info)
+            page.relayPortChanged.connect(self.relayPortChanged)
+            page.relayTokenRenewRequested.connect(self.relayTokenRenewRequested)
             self._settings_page = page
             self._add_page(2, page)
         return self._settings_page
@@ -278,6 +286,13 @@ class MainWindow(QWidget):
         self._auto_connect = enabled
         if self._settings_page is not None:
             self._settings_page.set_auto_connect(enabled)
+
+    def set_relay_info(self, urls: dict[str, str], port: int, token: str, problem: str) -> None:
+        """The event server: overlay name -> URL, its port and token, or why it is not serving
+        (then `urls` is empty); for Settings > Overlays."""
+        self._relay_info = (urls, port, token, problem)
+        if self._settings_page is not None:
+            self._settings_page.set_relay_info(urls, port, token, problem)
 
     def _on_auto_connect_changed(self, enabled: bool) -> None:
         self._auto_connect = enabled

@@ -1,4 +1,5 @@
-"""Settings: auto-connect, the log folder, and About (the version the product docs point to)."""
+"""Settings: auto-connect, the overlays (event server), the log folder, and About (the version
+the product docs point to)."""
 
 from __future__ import annotations
 
@@ -32,8 +33,13 @@ def _section(title: str, parent: QWidget) -> tuple[QFrame, QVBoxLayout]:
     return box, layout
 
 
+OVERLAY_NAMES = {"chat": "Chat overlay", "alerts": "Alerts overlay"}
+
+
 class SettingsPage(QWidget):
     autoConnectChanged = Signal(bool)
+    relayPortChanged = Signal(int)  # Overlays: serve on this port from now on
+    relayTokenRenewRequested = Signal()
 
     def __init__(self, log_folder: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -58,6 +64,8 @@ class SettingsPage(QWidget):
         hint.setContentsMargins(34, 0, 0, 0)  # under the check box's text, past its box
         connection_layout.addWidget(hint)
 
+        overlays = self._build_overlays_section()
+
         logs, logs_layout = _section("Logs", self)
         path = QLabel(str(log_folder), logs)
         path.setObjectName("logFolderPath")
@@ -81,9 +89,89 @@ class SettingsPage(QWidget):
         layout.setSpacing(14)
         layout.addWidget(title)
         layout.addWidget(connection)
+        layout.addWidget(overlays)
         layout.addWidget(logs)
         layout.addWidget(about)
         layout.addStretch(1)
+
+    def _build_overlays_section(self) -> QFrame:
+        from PySide6.QtWidgets import QGridLayout, QLineEdit, QSpinBox
+
+        overlays, layout = _section("Overlays", self)
+        self.relay_state = QLabel("Starting the event server…", overlays)
+        self.relay_state.setObjectName("settingHint")
+        self.relay_state.setTextFormat(Qt.TextFormat.PlainText)
+        self.relay_state.setWordWrap(True)
+        layout.addWidget(self.relay_state)
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(10)
+        grid.setVerticalSpacing(8)
+        self.overlay_urls: dict[str, QLineEdit] = {}
+        for row, (name, title) in enumerate(OVERLAY_NAMES.items()):
+            url = QLineEdit(overlays)
+            url.setObjectName(f"overlayUrl_{name}")
+            url.setReadOnly(True)
+            url.setAccessibleName(f"{title} URL")
+            copy = QPushButton("Copy", overlays)
+            copy.setObjectName(f"copyOverlayUrl_{name}")
+            copy.setAccessibleName(f"Copy the {title.lower()} URL")
+            copy.clicked.connect(lambda _=False, field=url: self.copy_text(field.text()))
+            grid.addWidget(QLabel(title, overlays), row, 0)
+            grid.addWidget(url, row, 1)
+            grid.addWidget(copy, row, 2)
+            self.overlay_urls[name] = url
+        row = len(OVERLAY_NAMES)
+        self.relay_port = QSpinBox(overlays)
+        self.relay_port.setObjectName("relayPort")
+        self.relay_port.setRange(1024, 65535)
+        self.relay_port.setAccessibleName("Event server port")
+        apply_port = QPushButton("Use this port", overlays)
+        apply_port.setObjectName("applyRelayPort")
+        apply_port.clicked.connect(lambda: self.relayPortChanged.emit(self.relay_port.value()))
+        grid.addWidget(QLabel("Port", overlays), row, 0)
+        grid.addWidget(self.relay_port, row, 1, Qt.AlignmentFlag.AlignLeft)
+        grid.addWidget(apply_port, row, 2)
+        self.relay_token = QLineEdit(overlays)
+        self.relay_token.setObjectName("relayToken")
+        self.relay_token.setReadOnly(True)
+        self.relay_token.setAccessibleName("Event server token")
+        renew = QPushButton("Renew", overlays)
+        renew.setObjectName("renewRelayToken")
+        renew.setAccessibleName("Renew the event server token")
+        renew.clicked.connect(self.relayTokenRenewRequested)
+        grid.addWidget(QLabel("Token", overlays), row + 1, 0)
+        grid.addWidget(self.relay_token, row + 1, 1)
+        grid.addWidget(renew, row + 1, 2)
+        grid.setColumnStretch(1, 1)
+        layout.addLayout(grid)
+        hint = QLabel(
+            "Paste an overlay URL into an OBS Browser source. Only this computer can reach them; "
+            "test events (POST /api/test-event) need the token.",
+            overlays,
+        )
+        hint.setObjectName("settingHint")
+        hint.setWordWrap(True)
+        layout.addWidget(hint)
+        return overlays
+
+    def set_relay_info(self, urls: dict[str, str], port: int, token: str, problem: str) -> None:
+        """What the event server serves (overlay name -> URL), its port and token; or, with no
+        URLs, the plain reason it is not serving."""
+        for name, field in self.overlay_urls.items():
+            field.setText(urls.get(name, ""))
+        self.relay_port.setValue(max(self.relay_port.minimum(), port))
+        self.relay_token.setText(token)
+        if problem:
+            self.relay_state.setText(problem)
+        elif urls:
+            base = next(iter(urls.values())).split("/overlay/")[0]
+            self.relay_state.setText(f"Serving overlays at {base}/ (port {port}).")
+
+    def copy_text(self, text: str) -> None:
+        from PySide6.QtGui import QGuiApplication
+
+        if text:
+            QGuiApplication.clipboard().setText(text)
 
     def set_auto_connect(self, enabled: bool) -> None:
         self.auto_connect.blockSignals(True)

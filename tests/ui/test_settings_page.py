@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
-from PySide6.QtGui import QColor, QImage
+from PySide6.QtGui import QColor, QGuiApplication, QImage
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -154,7 +154,7 @@ def test_check_box_is_visibly_on_or_off(page: SettingsPage, qtbot: QtBot, focuse
 
 def test_sections_are_cards(page: SettingsPage) -> None:
     sections = page.findChildren(QFrame, "settingsSection")
-    assert len(sections) == 3
+    assert len(sections) == 4
     page_image = page.grab().toImage()
     page_bg = page_image.pixelColor(page.width() - 4, page.height() - 4)  # below the cards
     titles = []
@@ -167,7 +167,7 @@ def test_sections_are_cards(page: SettingsPage) -> None:
         title = section.findChild(QLabel, "sectionTitle")
         assert title is not None
         titles.append(title.text())
-    assert titles == ["Connection", "Logs", "About"]
+    assert titles == ["Connection", "Overlays", "Logs", "About"]
 
 
 def test_auto_connect_hint_names_what_off_means(page: SettingsPage) -> None:
@@ -184,3 +184,34 @@ def test_check_box_toggles_and_reports(page: SettingsPage, qtbot: QtBot) -> None
     assert seen == [False]
     page.set_auto_connect(True)  # the app telling the page: no request echoed back
     assert seen == [False]
+
+
+def test_overlays_section_shows_urls_port_token_and_copies(
+    page: SettingsPage, qtbot: QtBot
+) -> None:
+    urls = {
+        "chat": "http://127.0.0.1:7582/overlay/chat",
+        "alerts": "http://127.0.0.1:7582/overlay/alerts",
+    }
+    page.set_relay_info(urls, 7582, "tok-123", "")
+    assert page.overlay_urls["chat"].text() == urls["chat"]
+    assert page.overlay_urls["alerts"].isReadOnly()
+    assert page.relay_port.value() == 7582 and page.relay_token.text() == "tok-123"
+    assert page.relay_state.text() == "Serving overlays at http://127.0.0.1:7582/ (port 7582)."
+    copy = page.findChild(QPushButton, "copyOverlayUrl_alerts")
+    assert copy is not None
+    copy.click()
+    assert QGuiApplication.clipboard().text() == urls["alerts"]
+    with qtbot.waitSignal(page.relayTokenRenewRequested):
+        renew = page.findChild(QPushButton, "renewRelayToken")
+        assert renew is not None
+        renew.click()
+    page.relay_port.setValue(9000)
+    with qtbot.waitSignal(page.relayPortChanged) as changed:
+        apply = page.findChild(QPushButton, "applyRelayPort")
+        assert apply is not None
+        apply.click()
+    assert changed.args == [9000]
+    page.set_relay_info({}, 7582, "", "Port 7582 is already in use on 127.0.0.1 (...).")
+    assert page.overlay_urls["chat"].text() == ""
+    assert page.relay_state.text().startswith("Port 7582 is already in use")
