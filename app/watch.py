@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
 import logging
+import math
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, BinaryIO, TextIO
@@ -20,6 +23,7 @@ from app.core.supervisor import ConnectRequest, Status
 from app.kick import constants
 from app.kick.api import KickApi
 from app.kick.ids import CachedIds, MemoryIdCache
+from app.kick.realtime import AUTO, PROVIDER_NAMES, PROVIDERS
 from app.kick.session import build_supervisor
 from app.relay.server import ListenAddress
 from app.settings import SettingsStore
@@ -37,6 +41,8 @@ def describe_status(status: Status, now: float) -> str:
         details.append(f"retry {status.attempt} in {max(0.0, status.retry_at - now):.1f} s")
     elif status.state.is_connected and status.channel:
         details.append(status.channel)
+    if status.state.is_connected and status.provider in PROVIDER_NAMES:
+        details.append(f"via {PROVIDER_NAMES[status.provider]}")
     # A reason is a sentence and may end in a full stop: none before the comma ("Advanced., ")
     joined = ", ".join([part.removesuffix(".") for part in details[:-1]] + details[-1:])
     return f"state: {status.state}" + (f" ({joined})" if details else "")
@@ -62,22 +68,56 @@ class _StateLines:
             print(line, file=self._err, flush=True)
 
 
+# What `watch` keeps for a reader that is slower than the chat: about 70,000 events, over ten
+# minutes of a busy chat at 100 messages/s. Past it the oldest batches are dropped, and stderr
+# says how many.
+MAX_BUFFERED_BYTES = 32 * 1024 * 1024
+DROP_REPORT_INTERVAL = 5.0  # seconds between "dropped" lines while the reader stays behind
+DRAIN_TIMEOUT = 5.0  # at exit, how long a stalled reader may hold up the end
+
+
 class _JsonLines:
-    """Writes events as JSON lines, one write per loop pass: the events handled in one pass (one
-    socket read, which holds many messages while they arrive fast: see the socket driver's read
-    coalescing) go out together, without waiting for anything else."""
+    """Writes events as JSON lines, off the event loop: the socket never waits for the reader.
+
+    The events handled in one loop pass (one socket read, which holds many messages while they
+    arrive fast: see the socket driver's read coalescing) are encoded in one go and queued; a
+    writer thread writes the queue to `out`, joining what piled up into one write. The queue
+    holds at most `max_bytes`: past that the oldest batches are dropped, counted, and reported
+    on `err` (at most once per DROP_REPORT_INTERVAL, and at the end). Writes go to the file
+    descriptor itself where there is one, so a write blocked on a full pipe holds no Python
+    lock that the interpreter's exit would wait for."""
 
     def __init__(
         self,
         out: BinaryIO,
         loop: asyncio.AbstractEventLoop,
         reader_gone: Callable[[], None] = lambda: None,
+        *,
+        err: TextIO | None = None,
+        max_bytes: int = MAX_BUFFERED_BYTES,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._out = out
         self._loop = loop
         self._reader_gone = reader_gone  # called once if the reader closes the pipe (`| head`)
+        self._err = err
+        self._max_bytes = max_bytes
+        self._clock = clock
         self._pending: list[StreamEvent] = []
         self._open = True
+        self._queue: collections.deque[tuple[bytes, int]] = collections.deque()  # (lines, count)
+        self._queued_bytes = 0
+        self._ready = threading.Condition()
+        self._closing = False
+        self._busy = False  # the writer holds data taken off the queue
+        self.dropped = 0  # events dropped in all
+        self._unreported = 0
+        self._reported_at = -math.inf
+        self._thread: threading.Thread | None = None
+        try:
+            self._fd: int | None = out.fileno()
+        except (OSError, ValueError, AttributeError):  # io.BytesIO and the like
+            self._fd = None
 
     def add(self, event: StreamEvent) -> None:
         if not self._open:
@@ -87,17 +127,96 @@ class _JsonLines:
             self._loop.call_soon(self.flush)  # after the rest of this pass's messages
 
     def flush(self) -> None:
+        """Queues what this pass handled (never blocks)."""
         if not self._pending:  # (also never once the reader is gone: `add` keeps nothing)
             return
         data = json_lines(self._pending)  # one encoder call for the batch
+        count = len(self._pending)
         self._pending.clear()
-        try:
+        dropped = 0
+        with self._ready:
+            self._queue.append((data, count))
+            self._queued_bytes += len(data)
+            while self._queued_bytes > self._max_bytes and len(self._queue) > 1:
+                old, old_count = self._queue.popleft()
+                self._queued_bytes -= len(old)
+                dropped += old_count
+            self._ready.notify()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._write_all, name="watch-out", daemon=True)
+            self._thread.start()
+        if dropped:
+            self.dropped += dropped
+            self._unreported += dropped
+            if self._clock() - self._reported_at >= DROP_REPORT_INTERVAL:
+                self._report()
+
+    def _report(self) -> None:
+        if self._unreported and self._err is not None:
+            print(
+                f"watch: the output is read too slowly: dropped {self._unreported:,} events "
+                f"(the oldest; {self.dropped:,} in all) to keep up with Kick",
+                file=self._err,
+                flush=True,
+            )
+        self._unreported = 0
+        self._reported_at = self._clock()
+
+    async def aclose(self, timeout: float = DRAIN_TIMEOUT) -> None:
+        """Writes what is pending and waits (at most `timeout`) for the writer to finish."""
+        self.flush()
+        with self._ready:
+            self._closing = True
+            self._ready.notify()
+        thread = self._thread
+        if thread is not None:
+            await asyncio.to_thread(thread.join, timeout)
+        with self._ready:
+            left = sum(count for _, count in self._queue) + (1 if self._busy else 0)
+        if self._unreported:
+            self._report()
+        if thread is not None and thread.is_alive() and self._open and self._err is not None:
+            print(
+                f"watch: the output reader stalled: about {left:,} events were not written",
+                file=self._err,
+                flush=True,
+            )
+
+    def _write_all(self) -> None:
+        """The writer thread: queue -> `out`, until closed and empty, or the reader is gone."""
+        while True:
+            with self._ready:
+                self._busy = False
+                while not self._queue and not self._closing:
+                    self._ready.wait()
+                if not self._queue:
+                    return
+                chunks = [data for data, _ in self._queue]
+                self._queue.clear()
+                self._queued_bytes = 0
+                self._busy = True
+            try:
+                self._write(b"".join(chunks) if len(chunks) > 1 else chunks[0])
+            except (BrokenPipeError, ConnectionResetError):  # like other filters: stop quietly
+                self._open = False
+                discard_output(self._out)
+                self._loop.call_soon_threadsafe(self._reader_gone)
+                return
+
+    def _write(self, data: bytes) -> None:
+        if self._fd is None:
             self._out.write(data)
             self._out.flush()
-        except BrokenPipeError:  # like other filters: stop quietly
-            self._open = False
-            discard_output(self._out)
-            self._reader_gone()
+            return
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self._fd, view) :]
+
+
+def _buffer_bytes() -> int:
+    """MAX_BUFFERED_BYTES, or $VMSC_WATCH_BUFFER_BYTES (tests use a small one)."""
+    text = os.environ.get("VMSC_WATCH_BUFFER_BYTES", "")
+    return int(text) if text.isdigit() and int(text) > 0 else MAX_BUFFERED_BYTES
 
 
 async def watch(
@@ -108,6 +227,7 @@ async def watch(
     out: BinaryIO | None = None,
     err: TextIO = sys.stderr,
     serve: ListenAddress | None = None,
+    provider: str = AUTO,
 ) -> int:
     # Read the GUI's cached ids but never write the settings: `watch` must not change what the
     # desktop app remembers.
@@ -124,7 +244,12 @@ async def watch(
     relay = None
     try:
         async with KickApi() as api:
-            supervisor = build_supervisor(api, cache)
+            supervisor = build_supervisor(
+                api,
+                cache,
+                provider=provider,
+                silence_limit=60.0 * max(0, settings.silence_minutes),
+            )
             if serve is not None:
                 from app.relay.hosting import RelayHost, new_token
                 from app.relay.server import RelayStartError
@@ -137,7 +262,13 @@ async def watch(
                     return EXIT_ERROR
                 print(serving_line(server.base_url, server.token), file=err, flush=True)
 
-            lines = _JsonLines(sys.stdout.buffer if out is None else out, loop, stop.set)
+            lines = _JsonLines(
+                sys.stdout.buffer if out is None else out,
+                loop,
+                stop.set,
+                err=err,
+                max_bytes=_buffer_bytes(),
+            )
             supervisor.add_event_listener(lines.add)
             supervisor.add_status_listener(_StateLines(err))
             supervisor.connect(ConnectRequest(slug, chatroom_id, channel_id))
@@ -148,7 +279,7 @@ async def watch(
             asked_to_stop.cancel()
             if stop.is_set():
                 await supervisor.disconnect()
-            lines.flush()
+            await lines.aclose()
             # on EXIT_ERROR the reason is on the "state: error (...)" line
             return EXIT_OK if stop.is_set() else EXIT_ERROR
     finally:
@@ -221,6 +352,13 @@ def add_watch_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     parser.add_argument(
         "--channel-id", type=_positive_int, help="skip the lookup (with --chatroom-id)"
     )
+    parser.add_argument(
+        "--provider",
+        choices=PROVIDERS,
+        default=AUTO,
+        help="Kick's realtime service: auto (what Kick's negotiation offers: Centrifugo, else "
+        "Pusher), pusher or centrifugo (default: auto)",
+    )
     add_serve_option(parser)
     parser.set_defaults(run=_run_watch, usage_error=parser.error)
 
@@ -282,4 +420,8 @@ def _run_watch(args: argparse.Namespace) -> int:
     handler = logging.StreamHandler()
     handler.setFormatter(_TerminalSafeFormatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
-    return asyncio.run(watch(args.slug, args.chatroom_id, args.channel_id, serve=args.serve))
+    return asyncio.run(
+        watch(
+            args.slug, args.chatroom_id, args.channel_id, serve=args.serve, provider=args.provider
+        )
+    )

@@ -68,6 +68,13 @@ class WatchProcess:
                 self.events.append(json.loads(raw))
         return self.events
 
+    async def read_events_until_eof(self, timeout: float = 20.0) -> list[dict[str, Any]]:
+        assert self.proc.stdout is not None
+        async with asyncio.timeout(timeout):
+            while raw := await self.proc.stdout.readline():
+                self.events.append(json.loads(raw))
+        return self.events
+
     async def interrupt(self, sig: int = signal.SIGINT, timeout: float = 20.0) -> int:
         self.proc.send_signal(sig)
         return await self.wait(timeout)
