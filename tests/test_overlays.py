@@ -166,9 +166,9 @@ async def test_alerts_overlay_shows_one_alert_at_a_time_from_its_queue(relay: Re
                 assert await page.evaluate("window.pwned") is None
         assert seen[0] == ("follow", "♥ quietfox77 just followed!")
         assert seen[1][1].startswith("★ pixel_mage subscribed for 7 months!")
-        assert seen[2] == ("gift_sub", "🎁 gifter gifted 5 subs!")
+        assert seen[2] == ("gift_sub", "✦ gifter gifted 5 subs!")
         assert seen[3] == ("kicks", "⚡ pixel_mage sent 100 Kicks (Hell Yeah)!")
-        assert seen[4] == ("host", "📣 big_host is hosting with 42 viewers!")
+        assert seen[4] == ("host", "➤ big_host is hosting with 42 viewers!")
         await page.locator(".alert").wait_for(state="detached")
         assert await page.evaluate("document.body.dataset.queued") == "0"
 

@@ -1,4 +1,5 @@
 "use strict";
+// Icons are characters every system font has (DejaVu, Segoe UI): no emoji font needed.
 // Alerts overlay: follows, subs, gifted subs, Kicks and hosts, one at a time from a queue, each
 // shown for its type's time (?duration=SECONDS sets one time for all). The alert shown carries
 // data-alert-type; body[data-queued] says how many wait. Text from chat is set as text only.
@@ -27,7 +28,7 @@
       }
       case "gift_sub": {
         const count = Number(data.giftedCount) || (Array.isArray(data.recipients) ? data.recipients.length : 1);
-        return { icon: "🎁", name: String(data.gifterUsername || user), line: "gifted " + plural(count, "sub") + "!", note: "" };
+        return { icon: "✦", name: String(data.gifterUsername || user), line: "gifted " + plural(count, "sub") + "!", note: "" };
       }
       case "kicks": {
         const amount = Number(data.amount) || 0;
@@ -36,7 +37,7 @@
       }
       case "host": {
         const viewers = Number(data.viewers) || 0;
-        return { icon: "📣", name: String(data.hostUsername || user), line: "is hosting with " + plural(viewers, "viewer") + "!", note: String(data.message || "") };
+        return { icon: "➤", name: String(data.hostUsername || user), line: "is hosting with " + plural(viewers, "viewer") + "!", note: String(data.message || "") };
       }
       default:
         return null;
