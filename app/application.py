@@ -54,7 +54,12 @@ class VmscApp:
 
         self.settings = settings or SettingsIdCache(SettingsStore())
         self.api = KickApi()
-        self.supervisor = build_supervisor(self.api, self.settings)
+        self.supervisor = build_supervisor(
+            self.api,
+            self.settings,
+            provider=lambda: self.settings.settings.realtime_provider,  # read at each attempt
+            silence_limit=60.0 * max(0, self.settings.settings.silence_minutes),
+        )
         self.service = ConnectionService(self.supervisor, self.settings)
         self.relay: RelayHost | None = None  # the event server's host, made by `start`
         self._relay_task: asyncio.Future[None] | None = None
@@ -79,6 +84,9 @@ class VmscApp:
         window.autoConnectChanged.connect(
             lambda enabled: self.settings.update(auto_connect=enabled)
         )
+        window.providerChanged.connect(
+            lambda provider: self.settings.update(realtime_provider=provider)
+        )
         window.closeRequested.connect(self.request_close)
         # Settings that could not be read or saved: said once, in the window.
         store = self.settings.store
@@ -100,6 +108,7 @@ class VmscApp:
             self.window.restore_geometry_text(settings.window_geometry)
             self.window.set_username(settings.kick_slug)
             self.window.set_auto_connect(settings.auto_connect)
+            self.window.set_provider(settings.realtime_provider)
             self.window.show()
         self.start_relay()  # after the window is on screen, in the running loop
         if auto_connect and self.service.auto_connect():
@@ -280,6 +289,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.restore_geometry_text(settings.settings.window_geometry)
     window.set_username(settings.settings.kick_slug)
     window.set_auto_connect(settings.settings.auto_connect)
+    window.set_provider(settings.settings.realtime_provider)
     window.show()
     # Paint the frame, but keep keys and clicks queued until the page (and the username field,
     # on a first launch) exists: what the user types right away lands there, not nowhere.

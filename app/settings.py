@@ -49,6 +49,10 @@ class Settings:
     relay_port: int | None = None  # None: $VMSC_RELAY_PORT, else 7582
     relay_token: str = ""  # made on first launch; needed for POST, and for all on the LAN
     relay_lan: bool = False  # listen on every address (OBS on another PC), token required
+    # Kick's realtime provider: "auto" (what Kick's negotiation offers), "pusher" or "centrifugo";
+    # an unknown value counts as "auto"
+    realtime_provider: str = "auto"
+    silence_minutes: int = 10  # Live with no event this long: resubscribe, then reconnect; 0 off
     schema_version: int = SCHEMA_VERSION
 
     def cached_ids_for(self, slug: str) -> tuple[int, int] | None:
@@ -91,6 +95,8 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "relay_port": (int, type(None)),
     "relay_token": (str,),
     "relay_lan": (bool,),
+    "realtime_provider": (str,),
+    "silence_minutes": (int,),
     "schema_version": (int,),
 }
 

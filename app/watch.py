@@ -23,6 +23,7 @@ from app.core.supervisor import ConnectRequest, Status
 from app.kick import constants
 from app.kick.api import KickApi
 from app.kick.ids import CachedIds, MemoryIdCache
+from app.kick.realtime import AUTO, PROVIDER_NAMES, PROVIDERS
 from app.kick.session import build_supervisor
 from app.relay.server import ListenAddress
 from app.settings import SettingsStore
@@ -40,6 +41,8 @@ def describe_status(status: Status, now: float) -> str:
         details.append(f"retry {status.attempt} in {max(0.0, status.retry_at - now):.1f} s")
     elif status.state.is_connected and status.channel:
         details.append(status.channel)
+    if status.state.is_connected and status.provider in PROVIDER_NAMES:
+        details.append(f"via {PROVIDER_NAMES[status.provider]}")
     # A reason is a sentence and may end in a full stop: none before the comma ("Advanced., ")
     joined = ", ".join([part.removesuffix(".") for part in details[:-1]] + details[-1:])
     return f"state: {status.state}" + (f" ({joined})" if details else "")
@@ -224,6 +227,7 @@ async def watch(
     out: BinaryIO | None = None,
     err: TextIO = sys.stderr,
     serve: ListenAddress | None = None,
+    provider: str = AUTO,
 ) -> int:
     # Read the GUI's cached ids but never write the settings: `watch` must not change what the
     # desktop app remembers.
@@ -240,7 +244,12 @@ async def watch(
     relay = None
     try:
         async with KickApi() as api:
-            supervisor = build_supervisor(api, cache)
+            supervisor = build_supervisor(
+                api,
+                cache,
+                provider=provider,
+                silence_limit=60.0 * max(0, settings.silence_minutes),
+            )
             if serve is not None:
                 from app.relay.hosting import RelayHost, new_token
                 from app.relay.server import RelayStartError
@@ -343,6 +352,13 @@ def add_watch_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
     parser.add_argument(
         "--channel-id", type=_positive_int, help="skip the lookup (with --chatroom-id)"
     )
+    parser.add_argument(
+        "--provider",
+        choices=PROVIDERS,
+        default=AUTO,
+        help="Kick's realtime service: auto (what Kick's negotiation offers: Centrifugo, else "
+        "Pusher), pusher or centrifugo (default: auto)",
+    )
     add_serve_option(parser)
     parser.set_defaults(run=_run_watch, usage_error=parser.error)
 
@@ -404,4 +420,8 @@ def _run_watch(args: argparse.Namespace) -> int:
     handler = logging.StreamHandler()
     handler.setFormatter(_TerminalSafeFormatter("%(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
-    return asyncio.run(watch(args.slug, args.chatroom_id, args.channel_id, serve=args.serve))
+    return asyncio.run(
+        watch(
+            args.slug, args.chatroom_id, args.channel_id, serve=args.serve, provider=args.provider
+        )
+    )

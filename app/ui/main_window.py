@@ -54,6 +54,7 @@ class MainWindow(QWidget):
     connectRequested = Signal(str, object, object)  # slug, chatroom id | None, channel id | None
     disconnectRequested = Signal()
     autoConnectChanged = Signal(bool)
+    providerChanged = Signal(str)  # the realtime provider setting: auto, pusher, centrifugo
     retryRequested = Signal()
     cardConnectRequested = Signal(str)  # the Dashboard card's Connect: the channel it shows
     relayPortChanged = Signal(int)  # Settings > Overlays: serve on this port from now on
@@ -86,6 +87,7 @@ class MainWindow(QWidget):
         self._event_count: int | None = None  # set apart from the status between batches
         self._username = ""
         self._auto_connect = True
+        self._provider = "auto"
         self._relay_info: tuple[dict[str, str], int, str, str] | None = None
 
         self._status_card: KickStatusCard | None = None
@@ -220,6 +222,8 @@ class MainWindow(QWidget):
             page = SettingsPage(self._log_folder)
             page.set_auto_connect(self._auto_connect)
             page.autoConnectChanged.connect(self._on_auto_connect_changed)
+            page.set_provider(self._provider)
+            page.providerChanged.connect(self._on_provider_changed)
             if self._relay_info is not None:
                 page.set_relay_info(*self._relay_info)
             page.relayPortChanged.connect(self.relayPortChanged)
@@ -272,6 +276,8 @@ class MainWindow(QWidget):
         self._event_count = n
         if self._status_card is not None:
             self._status_card.set_event_count(n)
+        if self._sources is not None:
+            self._sources.set_event_count(n)  # for "last event N s ago"
 
     def add_events(self, events: Sequence[StreamEvent]) -> None:
         """New events for the feed (the Dashboard is built for them if it was not yet)."""
@@ -297,6 +303,15 @@ class MainWindow(QWidget):
     def _on_auto_connect_changed(self, enabled: bool) -> None:
         self._auto_connect = enabled
         self.autoConnectChanged.emit(enabled)
+
+    def set_provider(self, provider: str) -> None:
+        self._provider = provider
+        if self._settings_page is not None:
+            self._settings_page.set_provider(provider)
+
+    def _on_provider_changed(self, provider: str) -> None:
+        self._provider = provider
+        self.providerChanged.emit(provider)
 
     # -- notices -------------------------------------------------------------------------------
 

@@ -9,7 +9,16 @@ from pathlib import Path
 import PySide6
 from PySide6.QtCore import Qt, QUrl, Signal, qVersion
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QCheckBox, QFrame, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app import APP_NAME, __version__
 
@@ -33,6 +42,10 @@ def _section(title: str, parent: QWidget) -> tuple[QFrame, QVBoxLayout]:
     return box, layout
 
 
+# (setting value, what the user reads): Kick's realtime provider (issue 14)
+PROVIDER_CHOICES = (("auto", "Automatic"), ("pusher", "Pusher"), ("centrifugo", "Centrifugo"))
+
+
 OVERLAY_NAMES = {"chat": "Chat overlay", "alerts": "Alerts overlay"}
 
 
@@ -40,6 +53,7 @@ class SettingsPage(QWidget):
     autoConnectChanged = Signal(bool)
     relayPortChanged = Signal(int)  # Overlays: serve on this port from now on
     relayTokenRenewRequested = Signal()
+    providerChanged = Signal(str)  # "auto", "pusher" or "centrifugo"
 
     def __init__(self, log_folder: Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -63,6 +77,30 @@ class SettingsPage(QWidget):
         hint.setWordWrap(True)
         hint.setContentsMargins(34, 0, 0, 0)  # under the check box's text, past its box
         connection_layout.addWidget(hint)
+
+        provider_row = QHBoxLayout()
+        provider_label = QLabel("Realtime provider:", connection)
+        self.provider = QComboBox(connection)
+        self.provider.setObjectName("realtimeProvider")
+        self.provider.setAccessibleName("Realtime provider")
+        for value, text in PROVIDER_CHOICES:
+            self.provider.addItem(text, value)
+        provider_label.setBuddy(self.provider)
+        self.provider.currentIndexChanged.connect(
+            lambda index: self.providerChanged.emit(self.provider.itemData(index))
+        )
+        provider_row.addWidget(provider_label)
+        provider_row.addWidget(self.provider)
+        provider_row.addStretch(1)
+        connection_layout.addLayout(provider_row)
+        provider_hint = QLabel(
+            "Automatic uses what Kick offers (Centrifugo or Pusher). Takes effect on the next "
+            "connection attempt.",
+            connection,
+        )
+        provider_hint.setObjectName("settingHint")
+        provider_hint.setWordWrap(True)
+        connection_layout.addWidget(provider_hint)
 
         overlays = self._build_overlays_section()
 
@@ -177,6 +215,12 @@ class SettingsPage(QWidget):
         self.auto_connect.blockSignals(True)
         self.auto_connect.setChecked(enabled)
         self.auto_connect.blockSignals(False)
+
+    def set_provider(self, provider: str) -> None:
+        index = self.provider.findData(provider)
+        self.provider.blockSignals(True)
+        self.provider.setCurrentIndex(max(0, index))  # an unknown value shows as Automatic
+        self.provider.blockSignals(False)
 
     def open_log_folder(self) -> bool:
         self._log_folder.mkdir(parents=True, exist_ok=True)

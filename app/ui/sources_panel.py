@@ -38,6 +38,7 @@ from app.ui.status_card import (
     PULSING_STATES,
     PulseDot,
     StatusFields,
+    describe_connection,
     describe_problem,
     details_label,
     needs_countdown,
@@ -130,10 +131,13 @@ class KickSourceCard(QFrame):
         self._status: StatusFields = NO_STATUS
         self._clock = clock
         self._expanded = False
-        # Redraws the reconnect countdown once a second while there is one.
+        self._last_event_seen: float | None = None  # clock() time a batch last raised the count
+        self._shown_count = 0
+        # Redraws the reconnect countdown, and the last event's age, once a second.
         self._timer = QTimer(self)
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self._render_problem)
+        self._timer.timeout.connect(self._render_subtitle)
         self.setObjectName("kickSourceCard")
         self.setProperty("state", ConnectionState.DISCONNECTED.value)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -488,6 +492,10 @@ class KickSourceCard(QFrame):
 
     def set_status(self, status: Status) -> None:
         old = self._status.state
+        if status.connected_at != self._status.connected_at:
+            self._last_event_seen = None  # a new connection: its own last event
+        if status.last_event_at is not None:
+            self._last_event_seen = status.last_event_at
         self._status = status
         if status.state is not old or self.property("state") != status.state.value:
             self.setProperty("state", status.state.value)
@@ -500,15 +508,11 @@ class KickSourceCard(QFrame):
         state = status.state
         self._state_label.setText(state.label)
         self._indicator.set_pulsing(state in PULSING_STATES)
-        channel = status.channel
-        if state is ConnectionState.DISCONNECTED:
-            subtitle = "Not connected" if not channel else f"kick.com/{status.slug}"
-        else:
-            subtitle = f"kick.com/{status.slug}" if status.slug else channel
-        self._subtitle.setText(subtitle)
-        if needs_countdown(status) and not self._timer.isActive():
+        self._render_subtitle()
+        ticking = needs_countdown(status) or state.is_connected
+        if ticking and not self._timer.isActive():
             self._timer.start()
-        elif not needs_countdown(status) and self._timer.isActive():
+        elif not ticking and self._timer.isActive():
             self._timer.stop()
         self._render_problem()
         self._render_expanded()
@@ -516,6 +520,26 @@ class KickSourceCard(QFrame):
     @property
     def timer(self) -> QTimer:
         return self._timer
+
+    def set_event_count(self, n: int) -> None:
+        """Events since connecting (once per batch): only when the last one came is shown."""
+        if n > self._shown_count:
+            self._last_event_seen = self._clock()
+        self._shown_count = n
+
+    def _render_subtitle(self) -> None:
+        """`kick.com/slug · via Centrifugo`, with the last event's age once over a minute."""
+        status = self._status
+        channel = status.channel
+        if status.state is ConnectionState.DISCONNECTED:
+            subtitle = "Not connected" if not channel else f"kick.com/{status.slug}"
+        else:
+            subtitle = f"kick.com/{status.slug}" if status.slug else channel
+        via = describe_connection(status, self._last_event_seen, self._clock())
+        if via:
+            subtitle = f"{subtitle} · {via}" if subtitle else via
+        if self._subtitle.text() != subtitle:
+            self._subtitle.setText(subtitle)
 
     def _render_problem(self) -> None:
         """The same words as the Dashboard card: attempt, countdown, reason, details."""
@@ -562,6 +586,9 @@ class SourcesPanel(QWidget):
 
     def set_status(self, status: Status) -> None:
         self.kick_card.set_status(status)
+
+    def set_event_count(self, n: int) -> None:
+        self.kick_card.set_event_count(n)
 
     def set_username(self, text: str) -> None:
         self.kick_card.set_username(text)

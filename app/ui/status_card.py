@@ -82,6 +82,10 @@ class StatusFields(Protocol):
     def connected_at(self) -> float | None: ...
     @property
     def event_count(self) -> int: ...
+    @property
+    def provider(self) -> str: ...
+    @property
+    def last_event_at(self) -> float | None: ...
 
 
 class _NoStatus:
@@ -96,6 +100,8 @@ class _NoStatus:
     retry_at: float | None = None
     connected_at: float | None = None
     event_count = 0
+    provider = ""
+    last_event_at: float | None = None
 
 
 NO_STATUS: StatusFields = _NoStatus()
@@ -145,6 +151,25 @@ class Problem(NamedTuple):
     text: str  # Reconnecting: the attempt line, then the reason; Error: the reason; else ""
     details: str  # the technical detail, for a smaller line under `text`; "" when none
     waiting: bool  # the next attempt is not due yet: "Retry now" can cut the wait short
+
+
+PROVIDER_NAMES = {"pusher": "Pusher", "centrifugo": "Centrifugo"}
+QUIET_AFTER = 60.0  # seconds without an event before the card says how long it has been
+
+
+def describe_connection(status: StatusFields, last_event_at: float | None, now: float) -> str:
+    """`via Centrifugo`, and `· last event 12 min ago` once the last event of this connection
+    is older than a minute (or none came in a minute since connecting); "" when not connected."""
+    if not status.state.is_connected:
+        return ""
+    name = PROVIDER_NAMES.get(status.provider, "")
+    parts = [f"via {name}"] if name else []
+    since = last_event_at if last_event_at is not None else status.connected_at
+    if since is not None and now - since >= QUIET_AFTER:
+        age = now - since
+        ago = f"{int(age)} s" if age < 120 else f"{int(age // 60)} min"
+        parts.append(f"last event {ago} ago" if last_event_at is not None else f"no event in {ago}")
+    return " · ".join(parts)
 
 
 def needs_countdown(status: StatusFields) -> bool:
@@ -327,6 +352,8 @@ class KickStatusCard(QFrame):
         super().__init__(parent)
         self._clock = clock
         self._status: Status | None = None  # None: nothing said yet, shown as NO_STATUS
+        self._last_event_seen: float | None = None  # clock() time a batch last raised the count
+        self._shown_count = 0
         self.setObjectName("kickStatusCard")
         self.setProperty("state", ConnectionState.DISCONNECTED.value)
         self.setAccessibleName("Kick connection")
@@ -388,6 +415,10 @@ class KickStatusCard(QFrame):
         names.setSpacing(0)
         names.addWidget(self._channel)
         names.addWidget(self._slug)
+        # "via Centrifugo · last event 2 min ago": which provider, and whether events still come
+        self._via = _label("connectionVia", "", self)
+        self._via.setToolTip("Kick's realtime service this connection uses, and the last event")
+        names.addWidget(self._via)
         channel_row = QHBoxLayout()
         channel_row.setSpacing(10)
         channel_row.addLayout(names, 1)
@@ -489,6 +520,10 @@ class KickStatusCard(QFrame):
 
     def set_status(self, status: Status) -> None:
         old_state = self._shown.state
+        if status.connected_at != self._shown.connected_at:
+            self._last_event_seen = None  # a new connection: its own last event
+        if status.last_event_at is not None:
+            self._last_event_seen = status.last_event_at
         self._status = status
         if status.state is not old_state or self.property("state") != status.state.value:
             self.setProperty("state", status.state.value)
@@ -506,6 +541,9 @@ class KickStatusCard(QFrame):
         return self._before_status if self._status is None else self._status
 
     def set_event_count(self, n: int) -> None:
+        if n > self._shown_count:  # events arrived: the service says so once per batch
+            self._last_event_seen = self._clock()
+        self._shown_count = n
         self._count.setText(format_count(n))
 
     def _on_connect_clicked(self) -> None:
@@ -570,6 +608,10 @@ class KickStatusCard(QFrame):
             self._uptime.setText(format_duration(now - status.connected_at))
         else:
             self._uptime.setText(_NO_VALUE)
+        via = describe_connection(status, self._last_event_seen, now)
+        if self._via.text() != via:
+            self._via.setText(via)
+        self._via.setVisible(bool(via))
 
         problem = describe_problem(status, now)
         if self._detail.text() != problem.text:

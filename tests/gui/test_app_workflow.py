@@ -175,7 +175,8 @@ async def test_relaunch_with_saved_settings_auto_connects(
     # ...and then shows the current state, not the state it would start in
     assert child(second.window, QLineEdit, "kickUsernameInput").text() == "nightowlgg"
     assert child(second.window, QWidget, "kickSourceCard").property("state") == "connected"
-    assert child(second.window, QLabel, "kickSourceSubtitle").text() == "kick.com/nightowlgg"
+    subtitle = child(second.window, QLabel, "kickSourceSubtitle").text()
+    assert subtitle == "kick.com/nightowlgg · via Pusher"  # the provider in use, too
     assert child(second.window, QPushButton, "kickConnectButton").text() == "Disconnect"
     second.request_close()
     await second.closed

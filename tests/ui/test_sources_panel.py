@@ -391,9 +391,11 @@ def test_reconnecting_shows_attempt_reason_countdown_and_details(
     assert detail.text().splitlines()[0] == "Attempt 3 · retrying in 8 s"
 
     clocked_panel.set_status(Status(S.CONNECTED, slug="nightowlgg", connected_at=clock.now))
-    assert not card.timer.isActive()
+    assert card.timer.isActive()  # connected: it redraws the last event's age
     assert not detail.isVisible() and not details.isVisible()
     assert detail.text() == "" and details.text() == ""
+    clocked_panel.set_status(Status(slug="nightowlgg"))
+    assert not card.timer.isActive()
 
 
 def test_error_shows_the_plain_reason_and_its_details(clocked_panel: SourcesPanel) -> None:
