@@ -51,6 +51,7 @@ class VmscApp:
         from app.kick.api import KickApi
         from app.kick.session import build_supervisor
         from app.services.connection import ConnectionService
+        from app.session_log import SessionLog, session_dir
 
         self.settings = settings or SettingsIdCache(SettingsStore())
         self.api = KickApi()
@@ -61,6 +62,9 @@ class VmscApp:
             silence_limit=60.0 * max(0, self.settings.settings.silence_minutes),
         )
         self.service = ConnectionService(self.supervisor, self.settings)
+        # every event in a JSON-lines file per connection (Settings > Open session log folder)
+        self.session_log = SessionLog(session_dir())
+        self.session_log.attach(self.supervisor)
         self.relay: RelayHost | None = None  # the event server's host, made by `start`
         self._relay_task: asyncio.Future[None] | None = None
         self.window = window or MainWindow(log_dir())
@@ -195,6 +199,7 @@ class VmscApp:
     async def shutdown(self) -> None:
         self.settings.update(window_geometry=self.window.geometry_text())
         await self.service.shutdown()
+        await self.session_log.aclose()
         if self._relay_task is not None:
             await self._relay_task
         if self.relay is not None:
@@ -291,11 +296,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     window.set_auto_connect(settings.settings.auto_connect)
     window.set_provider(settings.settings.realtime_provider)
     window.show()
-    # Paint the frame, but keep keys and clicks queued until the page (and the username field,
-    # on a first launch) exists: what the user types right away lands there, not nowhere.
-    qapp.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+    # Paint the frame, then the page, but keep keys and clicks queued until the app is built
+    # and wired (in the running loop, below): what the user types right away, Enter included,
+    # lands in the username field and reaches the service, not nowhere.
+    held_input = QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents
+    qapp.processEvents(held_input)
     window.show_page(page)
-    qapp.processEvents()
+    qapp.processEvents(held_input)
 
     log_file = add_file_logging()
     log.info("%s %s starting; log file %s", APP_NAME, __version__, log_file)

@@ -58,6 +58,7 @@ def base_env(config_dir: Path, kick_api: FakeKickApi, soketi: SoketiServer) -> d
         VMSC_KICK_REALTIME_URL="",  # no key discovery: Kick is not reachable here
         VMSC_KICK_PUSHER_URL=soketi.ws_url(),
         QT_QPA_PLATFORM="offscreen",
+        VMSC_RELAY_PORT="0",  # the event server on a free port: tests may run side by side
     )
 
 
@@ -84,7 +85,9 @@ def stored(config_dir: Path) -> dict[str, object]:
     return data
 
 
-def wait_subscribed(app: AppProcess, soketi: SoketiServer, config: Path) -> None:
+def wait_subscribed(
+    app: AppProcess, soketi: SoketiServer, config: Path, screen: VirtualScreen | None = None
+) -> None:
     def ready() -> bool:
         if not app.running():
             raise AssertionError(f"vmsc exited with {app.proc.returncode}:\n{app.stderr}")
@@ -93,7 +96,12 @@ def wait_subscribed(app: AppProcess, soketi: SoketiServer, config: Path) -> None
     try:
         wait_for(ready, f"the app to subscribe to {CHAT_CHANNEL}")
     except AssertionError as exc:
-        raise AssertionError(f"{exc}\nlog:\n{log_text(config)}\nstderr:\n{app.stderr}") from None
+        shot = ""
+        if screen is not None:  # what the user would have seen
+            screen.screenshot(app.stdout_path.with_name("screen.png"))
+            shot = f"\nscreen: {app.stdout_path.with_name('screen.png')}"
+        log = log_text(config)
+        raise AssertionError(f"{exc}{shot}\nlog:\n{log}\nstderr:\n{app.stderr}") from None
 
 
 # --- first launch -----------------------------------------------------------------------------
@@ -110,7 +118,7 @@ def test_first_launch_types_into_the_focused_username_and_ctrl_q_quits(
         # No click first: the app opens on Sources with the username field focused.
         screen.type_text("NightOwlGG")
         screen.key("Return")
-        wait_subscribed(app, soketi, config)
+        wait_subscribed(app, soketi, config, screen)
         assert stored(config)["kick_slug"] == SLUG  # case-insensitive, saved as typed + lowered
         screen.key("ctrl+q")
         assert app.wait() == 0, app.stderr
@@ -222,7 +230,7 @@ def test_a_config_folder_that_cannot_be_written_still_connects_and_says_so_once(
         screen.focus(window)
         screen.type_text(SLUG)
         screen.key("Return")  # saving the username fails: said here...
-        wait_subscribed(app, soketi, config)  # ...and the app works on
+        wait_subscribed(app, soketi, config, screen)  # ...and the app works on
         screen.key("ctrl+q")  # saving the geometry fails again: not said again
         assert app.wait() == 0, app.stderr
     assert app.stderr.count("Cannot save settings") == 1, app.stderr

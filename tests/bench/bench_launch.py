@@ -59,6 +59,7 @@ def _env(config: Path, api: FakeKickApi, soketi: SoketiServer) -> dict[str, str]
         VMSC_KICK_REALTIME_URL="",
         VMSC_KICK_PUSHER_URL=soketi.ws_url(),
         QT_QPA_PLATFORM="offscreen",
+        VMSC_RELAY_PORT="0",
     )
 
 
