@@ -53,6 +53,7 @@ from PySide6.QtWidgets import (
 
 from app.core.events import EventType, StreamEvent
 from app.ui.feed_view import FILTERS, EventFeedView, FeedCategory
+from app.ui.plain import plain_tooltip
 
 __all__ = [
     "DEFAULT_CAPACITY",
@@ -451,7 +452,7 @@ class EventFeedModel(QAbstractListModel):
             return None
         if role == Qt.ItemDataRole.ToolTipRole:
             when = local_time(event.timestamp, "%Y-%m-%d %H:%M:%S")
-            return f"{when}\n{display_text(event)}" if when else display_text(event)
+            return plain_tooltip(f"{when}\n{display_text(event)}" if when else display_text(event))
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return display_text(event)
         return None

@@ -33,6 +33,8 @@ from PySide6.QtWidgets import (
 
 from app.core.state import ConnectionState
 from app.kick.slug import InvalidSlugError, validate_slug
+from app.ui.plain import plain_label as _label
+from app.ui.plain import plain_tooltip
 from app.ui.status_card import (
     NO_STATUS,
     PULSING_STATES,
@@ -90,13 +92,6 @@ def parse_manual_ids(chatroom: str, channel: str) -> tuple[int | None, int | Non
     if not (chatroom.isascii() and chatroom.isdigit() and channel.isascii() and channel.isdigit()):
         return None, None, "Ids are whole numbers (digits only)."
     return int(chatroom), int(channel), None
-
-
-def _label(name: str, text: str = "", parent: QWidget | None = None) -> QLabel:
-    label = QLabel(text, parent)
-    label.setObjectName(name)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    return label
 
 
 class _Header(QFrame):
@@ -460,12 +455,15 @@ class KickSourceCard(QFrame):
             repolish(self._button)
         if active:
             self._button.setEnabled(True)
-            self._button.setToolTip(f"Stop watching {self._status.channel or 'the channel'}")
+            channel = self._status.channel or "the channel"
+            self._button.setToolTip(plain_tooltip(f"Stop watching {channel}"))
         else:
             request = self._request()
             self._button.setEnabled(request is not None)
             self._button.setToolTip(
-                f"Watch kick.com/{request[0]}" if request else "Enter a valid Kick username"
+                plain_tooltip(f"Watch kick.com/{request[0]}")
+                if request
+                else "Enter a valid Kick username"
             )
 
     def _on_button(self) -> None:

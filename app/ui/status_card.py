@@ -35,6 +35,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.state import ConnectionState
+from app.ui.plain import plain_label as _label
+from app.ui.plain import plain_tooltip
 from app.ui.theme import icon, repolish
 
 if TYPE_CHECKING:  # the supervisor module loads asyncio: not before the page is painted
@@ -309,13 +311,6 @@ class PulseDot(QWidget):
         painter.end()
 
 
-def _label(name: str, text: str = "", parent: QWidget | None = None) -> QLabel:
-    label = QLabel(text, parent)
-    label.setObjectName(name)
-    label.setTextFormat(Qt.TextFormat.PlainText)  # names and reasons come from the network
-    return label
-
-
 def details_label(name: str, parent: QWidget) -> QLabel:
     """The smaller line under a plain reason with its technical detail (`Problem.details`):
     plain text, wrapped, selectable so it can be copied into a bug report."""
@@ -586,7 +581,7 @@ class KickStatusCard(QFrame):
         self._connect.setVisible(can_connect)
         if can_connect:
             self._connect.setAccessibleName(f"Connect to {channel}")
-            self._connect.setToolTip(f"Connect to kick.com/{status.slug}")
+            self._connect.setToolTip(plain_tooltip(f"Connect to kick.com/{status.slug}"))
 
         self._live_badge.setVisible(state is ConnectionState.CONNECTED)
         self.set_event_count(status.event_count)
