@@ -322,7 +322,7 @@ class _Drive:
     async def _sleep(self, now: float) -> None:
         """Until the next timer, a message that moved the timers earlier, or the link's loss."""
         deadlines = [d for d in (self._session.next_deadline(),) if d is not None]
-        if self._watching and self._confirmed:
+        if self._watching:  # (also before the confirmation: its arrival does not wake us)
             deadlines.append(self._watchdog.next_check(now))
         self._planned_wake = min(deadlines) if deadlines else None
         timeout = None if self._planned_wake is None else max(0.0, self._planned_wake - now)

@@ -720,9 +720,10 @@ class _Session:
         while not lost.done():
             idle_until = link.last_read_at + activity_timeout
             now = self._loop.time()
-            if self.watchdog is not None and self._confirmed:
-                if self._check_silence(link, now):
+            if self.watchdog is not None:
+                if self._confirmed and self._check_silence(link, now):
                     return
+                # (also before the confirmation: its arrival does not wake this loop)
                 idle_until = min(idle_until, self.watchdog.next_check(now))
             if now < idle_until:
                 await asyncio.wait((lost,), timeout=idle_until - now)
