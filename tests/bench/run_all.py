@@ -71,6 +71,7 @@ def suite(short: bool, ci: bool) -> list[list[str]]:
         ["bench_pipeline.py", *flag, "--memory"],
         ["bench_e2e.py", *flag],
         ["bench_cpu.py", *flag],
+        ["bench_centrifugo.py", *flag],  # Centrifugo vs centrifuge-python, 0 lost at 5,000/s
         ["bench_reconnect.py", *flag],
         ["bench_gui.py", *flag],  # 1,000 events/s for 60 s: lag p99 < 50 ms, RSS flat within 20 MB
         [
