@@ -228,6 +228,7 @@ async def watch(
     err: TextIO = sys.stderr,
     serve: ListenAddress | None = None,
     provider: str = AUTO,
+    session_log: bool = False,
 ) -> int:
     # Read the GUI's cached ids but never write the settings: `watch` must not change what the
     # desktop app remembers.
@@ -242,6 +243,7 @@ async def watch(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     relay = None
+    log_file = None  # the session log, with --session-log
     try:
         async with KickApi() as api:
             supervisor = build_supervisor(
@@ -270,6 +272,12 @@ async def watch(
                 max_bytes=_buffer_bytes(),
             )
             supervisor.add_event_listener(lines.add)
+            if session_log:
+                from app.session_log import SessionLog, session_dir
+
+                log_file = SessionLog(session_dir())
+                log_file.attach(supervisor)
+                print(f"session log: in {log_file.directory}", file=err, flush=True)
             supervisor.add_status_listener(_StateLines(err))
             supervisor.connect(ConnectRequest(slug, chatroom_id, channel_id))
             stopped = asyncio.ensure_future(supervisor.wait_stopped())
@@ -283,6 +291,8 @@ async def watch(
             # on EXIT_ERROR the reason is on the "state: error (...)" line
             return EXIT_OK if stop.is_set() else EXIT_ERROR
     finally:
+        if log_file is not None:
+            await log_file.aclose()
         if relay is not None:
             await relay.stop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -360,6 +370,13 @@ def add_watch_command(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "Pusher), pusher or centrifugo (default: auto)",
     )
     add_serve_option(parser)
+    parser.add_argument(
+        "--session-log",
+        action="store_true",
+        help="also append every event to a session log, one JSON-lines file per connection, in "
+        "the folder the desktop app uses ($VMSC_CONFIG_DIR/sessions, else the user data folder; "
+        "`replay` plays them back). Off by default: stdout has every event already",
+    )
     parser.set_defaults(run=_run_watch, usage_error=parser.error)
 
 
@@ -422,6 +439,11 @@ def _run_watch(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
     return asyncio.run(
         watch(
-            args.slug, args.chatroom_id, args.channel_id, serve=args.serve, provider=args.provider
+            args.slug,
+            args.chatroom_id,
+            args.channel_id,
+            serve=args.serve,
+            provider=args.provider,
+            session_log=args.session_log,
         )
     )

@@ -177,6 +177,7 @@ class MainWindow(QWidget):
             card.set_event_count(self._event_count)
         card.retryRequested.connect(self.retryRequested)
         card.connectRequested.connect(self.cardConnectRequested)
+        card.testEventRequested.connect(self.testEventRequested)
         feed = EventFeedView()
         self._status_card, self._feed = card, feed
         dashboard = QWidget()

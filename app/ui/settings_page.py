@@ -55,10 +55,21 @@ class SettingsPage(QWidget):
     relayTokenRenewRequested = Signal()
     providerChanged = Signal(str)  # "auto", "pusher" or "centrifugo"
 
-    def __init__(self, log_folder: Path, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        log_folder: Path,
+        parent: QWidget | None = None,
+        *,
+        session_folder: Path | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("settingsPage")
         self._log_folder = log_folder
+        if session_folder is None:
+            from app.session_log import session_dir
+
+            session_folder = session_dir()
+        self._session_folder = session_folder
 
         title = QLabel("Settings", self)
         title.setObjectName("pageTitle")
@@ -115,6 +126,13 @@ class SettingsPage(QWidget):
         open_logs.clicked.connect(self.open_log_folder)
         logs_layout.addWidget(path)
         logs_layout.addWidget(open_logs, 0, Qt.AlignmentFlag.AlignLeft)
+        # every event of every connection, one JSON-lines file each (`replay` plays them back)
+        open_sessions = QPushButton("Open session log folder", logs)
+        open_sessions.setObjectName("openSessionLogFolderButton")
+        open_sessions.setAccessibleName("Open session log folder")
+        open_sessions.setToolTip(str(session_folder))
+        open_sessions.clicked.connect(self.open_session_log_folder)
+        logs_layout.addWidget(open_sessions, 0, Qt.AlignmentFlag.AlignLeft)
 
         about, about_layout = _section("About", self)
         version = QLabel(about_text(), about)
@@ -225,3 +243,7 @@ class SettingsPage(QWidget):
     def open_log_folder(self) -> bool:
         self._log_folder.mkdir(parents=True, exist_ok=True)
         return QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._log_folder)))
+
+    def open_session_log_folder(self) -> bool:
+        self._session_folder.mkdir(parents=True, exist_ok=True)
+        return QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._session_folder)))

@@ -28,8 +28,10 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPushButton,
     QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -327,13 +329,27 @@ def details_label(name: str, parent: QWidget) -> QLabel:
     return label
 
 
+# "Send test event" menu: (StreamEvent type, menu text); the types the event server makes up
+# (app.relay.test_events.TEST_EVENT_TYPES, not imported here: start-up time; a test compares)
+TEST_EVENT_CHOICES = (
+    ("chat", "&Chat message"),
+    ("follow", "&Follow"),
+    ("subscribe", "&Subscription"),
+    ("gift_sub", "&Gifted subs"),
+    ("kicks", "&Kicks"),
+    ("host", "&Host"),
+)
+
+
 class KickStatusCard(QFrame):
     """The Kick card. Children by objectName: stateIndicator (or, while live, liveDot) and
     stateLabel in the state pill, channelName, channelSlug, liveBadge ("Offline": connected, not
     broadcasting), cardConnectButton (disconnected with a channel), eventCount, uptime,
-    statusDetail, retryNowButton."""
+    testEventButton (its menu sends a made-up event of the chosen type), statusDetail,
+    retryNowButton."""
 
     retryRequested = Signal()
+    testEventRequested = Signal(str)  # a made-up event of this StreamEvent type, to try overlays
     connectRequested = Signal(str)  # the slug shown: the saved channel, or the one disconnected
     _before_status: StatusFields = NO_STATUS  # shown until the service's first status
     PREFERRED_WIDTH = 400
@@ -449,6 +465,26 @@ class KickStatusCard(QFrame):
             value.setToolTip(tip)
             stats.addLayout(column)
         stats.addStretch(1)
+        # A made-up event through the whole pipeline (feed, count, overlays, session log): Tab
+        # reaches the button, Space opens the menu, arrows and Enter (or a letter) pick.
+        self._test_menu = QMenu(self)
+        self._test_menu.setObjectName("testEventMenu")
+        for kind, text in TEST_EVENT_CHOICES:
+            action = self._test_menu.addAction(text)
+            action.setData(kind)
+            action.triggered.connect(lambda _=False, kind=kind: self.testEventRequested.emit(kind))
+        self.test_event_button = QToolButton(self)
+        self.test_event_button.setObjectName("testEventButton")
+        self.test_event_button.setText("Send test event")
+        self.test_event_button.setAccessibleName("Send test event")
+        self.test_event_button.setToolTip(
+            "Send a made-up event (marked as a test) to the feed and the overlays"
+        )
+        self.test_event_button.setMenu(self._test_menu)
+        self.test_event_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.test_event_button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.test_event_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        stats.addWidget(self.test_event_button, 0, Qt.AlignmentFlag.AlignBottom)
 
         # -- why we are not connected, and the way out
         detail = QFrame(self)
