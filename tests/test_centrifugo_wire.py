@@ -213,6 +213,7 @@ async def test_disconnect_3000_range_reconnects_3500_range_stops_after_one_fresh
         first = next(s for s in rec.statuses if s.state is S.RECONNECTING)
         assert first.detail == "server closed 3001 (shutdown)"
         assert sup.status.detail == "server closed 3503 (force disconnect)"
+        assert (first.close_code, sup.status.close_code) == (3001, 3503)  # as data, too
         # each fresh try after a final close is a new client: a new id, a new token
         ids = [body["client"]["id"] for body in kick_api.negotiation_bodies]
         assert ids[0] == ids[1] and ids[2] != ids[1]

@@ -105,6 +105,7 @@ class Status:
     display_name: str = ""
     reason: str = ""  # why the last attempt failed (Reconnecting, Error), in plain words
     detail: str = ""  # the technical reason behind `reason` (may be empty): the details line
+    close_code: int | None = None  # the server's close / disconnect code behind `reason`, if any
     attempt: int = 0  # number of the current / next reconnect attempt; 0 while connected
     retry_at: float | None = None  # clock() time of the next attempt while waiting for it
     connected_at: float | None = None  # clock() time the current connection was established
@@ -256,7 +257,7 @@ class Supervisor:
                 rediscovered = fresh_endpoint = True
                 delay = 0.0
             elif ending.kind in (EndingKind.FATAL, EndingKind.STALE_ENDPOINT):
-                self._fail(ending.reason, ending.detail)
+                self._fail(ending.reason, ending.detail, ending.close_code)
                 return
             elif ending.kind is EndingKind.RECONNECT_NOW and self._subscribed:
                 delay = 0.0  # a healthy connection the server asked us to redo
@@ -295,6 +296,7 @@ class Supervisor:
             state=State.RECONNECTING,
             reason=ending.reason,
             detail=ending.detail,
+            close_code=ending.close_code,
             attempt=self._status.attempt + 1,
             retry_at=self._clock() + delay,
             connected_at=None,
@@ -311,10 +313,15 @@ class Supervisor:
                 self._retry_wake = None
         self._change(retry_at=None)
 
-    def _fail(self, reason: str, detail: str) -> None:
+    def _fail(self, reason: str, detail: str, close_code: int | None = None) -> None:
         # logged by _update, as a warning
         self._change(
-            state=State.ERROR, reason=reason, detail=detail, retry_at=None, connected_at=None
+            state=State.ERROR,
+            reason=reason,
+            detail=detail,
+            close_code=close_code,
+            retry_at=None,
+            connected_at=None,
         )
 
     def _set_live(self, is_live: bool) -> None:
@@ -341,6 +348,7 @@ class Supervisor:
             state=State.LIVE if self._status.is_live else State.CONNECTED,
             reason="",
             detail="",
+            close_code=None,
             attempt=0,
             retry_at=None,
             connected_at=self._clock(),
