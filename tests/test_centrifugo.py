@@ -10,9 +10,11 @@ import pytest
 from app.core.supervisor import EndingKind
 from app.core.watchdog import SilenceAction, SilenceWatchdog
 from app.kick import centrifugo
+from app.kick.api import TokenFailed, parse_negotiation, parse_token
 from app.kick.centrifugo import CentrifugoSession, SessionTimeouts
 from app.kick.normalize import Normalizer
 from app.kick.pusher import ChannelEvent, public_channels
+from tests.fixtures import FRAMES_DIR
 from tests.kick_payloads import CHANNEL_ID, CHAT_CHANNEL, CHAT_EVENT, CHATROOM_ID, chat_data
 
 CHANNELS = public_channels(CHATROOM_ID, CHANNEL_ID)
@@ -269,3 +271,69 @@ def test_watchdog_counts_only_while_live() -> None:
     assert dog.next_check(5000.0) == 5030.0  # checked often enough to see the channel go live
     assert dog.check(5599.0, live=True) is SilenceAction.NONE
     assert dog.check(5600.0, live=True) is SilenceAction.RESUBSCRIBE
+
+
+# -- Kick's negotiation answer -------------------------------------------------------------------
+
+
+def test_kicks_sample_negotiation_answer_offers_both_providers() -> None:
+    sample = (FRAMES_DIR.parent / "realtime-chat-connection-response.json").read_bytes()
+    offer = parse_negotiation(200, {"content-type": "application/json"}, sample)
+    assert offer.failure == ""
+    assert offer.centrifugo_url == "wss://realtime.us-east-1.platform.kick.com/connection/websocket"
+    assert offer.pusher is not None
+    assert (offer.pusher.key, offer.pusher.cluster) == ("32cbd69e4b950bf97679", "us2")
+
+
+@pytest.mark.parametrize(
+    ("body", "failure"),
+    [
+        (b'{"data": {"connections": []}}', "no known provider offered"),
+        (b'{"data": {"connections": [{"provider": "ably"}]}}', "no known provider offered"),
+        (b'{"data": {}}', "no data.connections list"),
+        (
+            b'{"data": {"connections": [{"provider": "centrifugo", "credentials": '
+            b'{"url": "https://x/"}}]}}',
+            "bad centrifugo url 'https://x/'",
+        ),
+    ],
+)
+def test_an_answer_without_a_usable_provider_is_a_failure_that_says_why(
+    body: bytes, failure: str
+) -> None:
+    assert parse_negotiation(200, {}, body).failure == failure
+
+
+def test_negotiation_is_lenient_about_case_and_where_credentials_sit() -> None:
+    body = (
+        b'{"data": {"connections": [{"provider": "Centrifugo", '
+        b'"url": "wss://realtime.example/connection/websocket"}]}}'
+    )
+    offer = parse_negotiation(200, {}, body)
+    assert offer.centrifugo_url == "wss://realtime.example/connection/websocket"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"data": {"token": "eyJ.a.b"}}',
+        b'{"token": "eyJ.a.b"}',
+        b'{"data": {"jwt": "eyJ.a.b"}}',
+        b'"eyJ.a.b"',
+        b"eyJ.a.b",
+    ],
+)
+def test_the_token_is_found_wherever_the_answer_puts_it(body: bytes) -> None:
+    assert parse_token(200, {}, body) == "eyJ.a.b"
+
+
+def test_a_blocked_or_failed_token_request_says_so_plainly() -> None:
+    page = b"<html><title>Just a moment...</title></html>"
+    with pytest.raises(TokenFailed, match="Cloudflare") as blocked:
+        parse_token(403, {"content-type": "text/html"}, page)
+    assert blocked.value.detail == "blocked by Cloudflare (HTTP 403)"
+    with pytest.raises(TokenFailed, match="having problems"):
+        parse_token(502, {}, b"")
+    with pytest.raises(TokenFailed, match="unexpected answer") as odd:
+        parse_token(200, {}, b'{"data": {}}')
+    assert odd.value.detail == "no token in the answer"
