@@ -277,7 +277,7 @@ def test_watchdog_counts_only_while_live() -> None:
 
 
 def test_kicks_sample_negotiation_answer_offers_both_providers() -> None:
-    sample = (FRAMES_DIR.parent / "realtime-chat-connection-response.json").read_bytes()
+    sample = (FRAMES_DIR / "realtime-chat-connection-response.json").read_bytes()
     offer = parse_negotiation(200, {"content-type": "application/json"}, sample)
     assert offer.failure == ""
     assert offer.centrifugo_url == "wss://realtime.us-east-1.platform.kick.com/connection/websocket"
