@@ -12,7 +12,7 @@ from app import __version__
 # The subcommands' names, known without importing them: the GUI starts without loading the
 # headless commands' modules (the whole network stack; start-up time). A test keeps this in step
 # with `build_parser`.
-COMMANDS = frozenset({"normalize", "watch"})
+COMMANDS = frozenset({"normalize", "replay", "watch"})
 
 # The desktop app's own options (parsed by `app.application`, which loads Qt: not imported for
 # --help). A test keeps this in step with the app's parser, help texts included.
@@ -31,6 +31,7 @@ def program_name() -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     from app.cli import HelpFormatter, add_normalize_command, exit_status_help
+    from app.replay import add_replay_command
     from app.watch import add_watch_command
 
     width = max(map(len, GUI_OPTIONS)) + 2
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", prog=program_name())
     add_normalize_command(commands)
     add_watch_command(commands)
+    add_replay_command(commands)
     return parser
 
 

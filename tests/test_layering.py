@@ -19,6 +19,8 @@ QT_FREE = sorted(
         APP / "watch.py",
         APP / "cli.py",
         APP / "logs.py",
+        APP / "session_log.py",
+        APP / "replay.py",
     ]
 )
 FORBIDDEN = ("PySide6", "qasync", "shiboken6")

@@ -267,6 +267,8 @@ class RelayServer:
         self._pending: list[bytes] = []
         self._last_status: bytes | None = None
         self.dropped = 0  # clients dropped for being too slow, since start
+        # called when a client has joined /events, after its first status (`replay` waits)
+        self.client_joined: Callable[[], None] | None = None
 
     # --- life -----------------------------------------------------------------------------------
 
@@ -534,6 +536,8 @@ class RelayServer:
         status = dict(self._status())
         transport.write(text_frame(status_message(status)))
         self._clients.add(client)
+        if self.client_joined is not None:
+            self.client_joined()
         try:
             while True:
                 data = await reader.read(READ_SIZE)
