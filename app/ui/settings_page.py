@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -140,15 +141,26 @@ class SettingsPage(QWidget):
         version.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         about_layout.addWidget(version)
 
-        layout = QVBoxLayout(self)
+        # The sections scroll: at the window's smallest height they do not all fit, and a layout
+        # that must fit squeezes every row (text cut through, buttons flattened).
+        content = QWidget()
+        content.setObjectName("settingsContent")
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(28, 24, 28, 24)
         layout.setSpacing(14)
-        layout.addWidget(title)
-        layout.addWidget(connection)
-        layout.addWidget(overlays)
-        layout.addWidget(logs)
-        layout.addWidget(about)
+        for part in (title, connection, overlays, logs, about):
+            part.setParent(content)
+            layout.addWidget(part)
         layout.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setObjectName("settingsScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
 
     def _build_overlays_section(self) -> QFrame:
         from PySide6.QtWidgets import QGridLayout, QLineEdit, QSpinBox

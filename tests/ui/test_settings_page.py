@@ -215,3 +215,31 @@ def test_overlays_section_shows_urls_port_token_and_copies(
     page.set_relay_info({}, 7582, "", "Port 7582 is already in use on 127.0.0.1 (...).")
     assert page.overlay_urls["chat"].text() == ""
     assert page.relay_state.text().startswith("Port 7582 is already in use")
+
+
+def test_at_the_smallest_window_nothing_is_squeezed_the_page_scrolls(
+    qapp: QApplication, qtbot: QtBot, tmp_path: Path
+) -> None:
+    from PySide6.QtWidgets import QLineEdit, QScrollArea
+
+    with themed(qapp):
+        page = SettingsPage(tmp_path / "logs")
+        qtbot.addWidget(page)
+        page.set_relay_info(
+            {"chat": "http://127.0.0.1:7582/overlay/chat", "alerts": "http://x/overlay/alerts"},
+            7582,
+            "tok",
+            "",
+        )
+        page.resize(760 - 140, 520)  # the window's minimum, less the sidebar
+        page.show()
+        qtbot.waitExposed(page)
+        squeezed = [
+            f"{w.objectName() or type(w).__name__}: {w.height()} < {w.minimumSizeHint().height()}"
+            for kind in (QLineEdit, QPushButton, QCheckBox)
+            for w in page.findChildren(kind)
+            if w.isVisible() and w.height() < w.minimumSizeHint().height()
+        ]
+        assert squeezed == []
+        scroll = page.findChild(QScrollArea, "settingsScroll")
+        assert scroll is not None and scroll.verticalScrollBar().maximum() > 0
