@@ -339,7 +339,8 @@ _WATCH_EXIT_STATUS = exit_status_help(
         'an error retrying cannot fix, named on the last "state: error (...)" line: no channel '
         "of that name, an invalid username, the lookup blocked with no ids to go on (give "
         "--chatroom-id and --channel-id), a fatal Pusher close (4000-4099; 4001 only once "
-        "rediscovering the key did not help), a bad WebSocket URL or proxy setting; or a bad "
+        "rediscovering the key did not help), a Centrifugo disconnect 3500-3999 that a fresh "
+        "negotiation and token did not cure, a bad WebSocket URL or proxy setting; or a bad "
         "command line (with a usage message)",
     ),
 )
