@@ -93,9 +93,9 @@ class RealtimeConnector:
     """Implements the supervisor's `Connector`: negotiation, then a Pusher or Centrifugo session.
 
     `provider` (auto | pusher | centrifugo, or a function giving it: a setting) is read at each
-    attempt. `hint` is the last
-    provider that delivered events: used only when negotiation fails, to pick Centrifugo again
-    at the URL Kick gave last time instead of the long-known Pusher key.
+    attempt. `hint` is the last provider that delivered events: used only when negotiation
+    fails, to pick Centrifugo again at the URL Kick gave last time instead of the long-known
+    Pusher key.
     """
 
     def __init__(
