@@ -435,7 +435,7 @@ class KickApi:
     @property
     def centrifugo_url(self) -> str:
         """VMSC_KICK_CENTRIFUGO_URL: a Centrifugo WebSocket URL used as is; "" when unset."""
-        return os.environ.get(ENV_KICK_CENTRIFUGO_URL, "").strip()
+        return os.environ.get(C.ENV_KICK_CENTRIFUGO_URL, "").strip()
 
     @property
     def pusher_url(self) -> str:
@@ -485,7 +485,6 @@ class KickApi:
         return parse_token(response.status_code, response.headers, response.content)
 
 
-ENV_KICK_CENTRIFUGO_URL = "VMSC_KICK_CENTRIFUGO_URL"  # full Centrifugo WebSocket URL, used as is
 _WS_SCHEMES = frozenset({"ws", "wss"})
 _JWT_RE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 

@@ -6,7 +6,7 @@ from typing import Final
 
 # Base URLs; overridable through the env vars below.
 DEFAULT_API_URL: Final = "https://kick.com"  # GET /api/v2/channels/{slug}
-DEFAULT_REALTIME_URL: Final = "https://web.kick.com"  # POST /api/v1/realtime/... (key discovery)
+DEFAULT_REALTIME_URL: Final = "https://web.kick.com"  # POST /api/v1/realtime/... (negotiation)
 
 # Fallback when key discovery fails. Kick changed the key once (July 2024): discover it first.
 KNOWN_PUSHER_KEY: Final = "32cbd69e4b950bf97679"
@@ -18,8 +18,9 @@ PUSHER_WS_URL_TEMPLATE: Final = (
 # Environment variables (design §5).
 ENV_CONFIG_DIR: Final = "VMSC_CONFIG_DIR"
 ENV_KICK_API_URL: Final = "VMSC_KICK_API_URL"
-ENV_KICK_REALTIME_URL: Final = "VMSC_KICK_REALTIME_URL"  # set but empty: discovery disabled
+ENV_KICK_REALTIME_URL: Final = "VMSC_KICK_REALTIME_URL"  # set but empty: negotiation off
 ENV_KICK_PUSHER_URL: Final = "VMSC_KICK_PUSHER_URL"  # full WebSocket URL, used as is
+ENV_KICK_CENTRIFUGO_URL: Final = "VMSC_KICK_CENTRIFUGO_URL"  # full Centrifugo URL, used as is
 
 # HTTP: seconds for each of connect / read / write / pool.
 REQUEST_TIMEOUT: Final = 10.0
