@@ -100,6 +100,8 @@ class VmscApp:
         store.problem_listeners.append(window.show_notice)
         window.relayPortChanged.connect(self._on_relay_port_changed)
         window.relayTokenRenewRequested.connect(self._on_relay_token_renew)
+        window.set_relay_lan(self.settings.settings.relay_lan)
+        window.relayLanChanged.connect(self._on_relay_lan_changed)
         window.testEventRequested.connect(self.send_test_event)
 
     def start(self, *, auto_connect: bool = True) -> bool:
@@ -165,6 +167,10 @@ class VmscApp:
     def _on_relay_port_changed(self, port: int) -> None:
         self.settings.update(relay_port=port)
         self.start_relay()
+
+    def _on_relay_lan_changed(self, enabled: bool) -> None:
+        self.settings.update(relay_lan=enabled)
+        self.start_relay()  # listen again, on every address or on loopback only
 
     def _on_relay_token_renew(self) -> None:
         from app.relay.hosting import new_token

@@ -86,6 +86,22 @@ class ListenAddress:
         return f"{self.host}:{self.port}"
 
 
+def lan_address() -> str | None:
+    """This computer's address on its network, as its host name resolves (no packet is sent),
+    or None when that names only loopback."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+    except OSError:
+        return None
+    for *_, sockaddr in infos:
+        address = str(sockaddr[0])
+        if not address.startswith("127."):
+            return address
+    return None
+
+
 def parse_listen_address(text: str, default_host: str = DEFAULT_HOST) -> ListenAddress:
     """`PORT` or `HOST:PORT` (`--serve 7582`, `--serve 0.0.0.0:7582`); raises ValueError."""
     host, sep, port_text = text.strip().rpartition(":")
@@ -323,7 +339,8 @@ class RelayServer:
     def base_url(self) -> str:
         host = self.address.host
         if host in ("0.0.0.0", "::", ""):
-            host = "127.0.0.1"
+            # Every address: the URL another PC on the network can open, when we know one.
+            host = (lan_address() if self.lan_mode else None) or "127.0.0.1"
         elif ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{self._port}"

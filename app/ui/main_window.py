@@ -59,6 +59,7 @@ class MainWindow(QWidget):
     cardConnectRequested = Signal(str)  # the Dashboard card's Connect: the channel it shows
     relayPortChanged = Signal(int)  # Settings > Overlays: serve on this port from now on
     relayTokenRenewRequested = Signal()
+    relayLanChanged = Signal(bool)
     testEventRequested = Signal(str)  # a test event of this StreamEvent type
 
     def __init__(
@@ -89,6 +90,7 @@ class MainWindow(QWidget):
         self._auto_connect = True
         self._provider = "auto"
         self._relay_info: tuple[dict[str, str], int, str, str] | None = None
+        self._relay_lan = False
 
         self._status_card: KickStatusCard | None = None
         self._feed: EventFeedView | None = None
@@ -229,6 +231,8 @@ class MainWindow(QWidget):
                 page.set_relay_info(*self._relay_info)
             page.relayPortChanged.connect(self.relayPortChanged)
             page.relayTokenRenewRequested.connect(self.relayTokenRenewRequested)
+            page.set_relay_lan(self._relay_lan)
+            page.relayLanChanged.connect(self._on_relay_lan_changed)
             self._settings_page = page
             self._add_page(2, page)
         return self._settings_page
@@ -293,6 +297,15 @@ class MainWindow(QWidget):
         self._auto_connect = enabled
         if self._settings_page is not None:
             self._settings_page.set_auto_connect(enabled)
+
+    def set_relay_lan(self, enabled: bool) -> None:
+        self._relay_lan = enabled
+        if self._settings_page is not None:
+            self._settings_page.set_relay_lan(enabled)
+
+    def _on_relay_lan_changed(self, enabled: bool) -> None:
+        self._relay_lan = enabled
+        self.relayLanChanged.emit(enabled)
 
     def set_relay_info(self, urls: dict[str, str], port: int, token: str, problem: str) -> None:
         """The event server: overlay name -> URL, its port and token, or why it is not serving

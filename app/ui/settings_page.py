@@ -54,6 +54,7 @@ class SettingsPage(QWidget):
     autoConnectChanged = Signal(bool)
     relayPortChanged = Signal(int)  # Overlays: serve on this port from now on
     relayTokenRenewRequested = Signal()
+    relayLanChanged = Signal(bool)  # Overlays: serve other computers on this network too
     providerChanged = Signal(str)  # "auto", "pusher" or "centrifugo"
 
     def __init__(
@@ -213,14 +214,33 @@ class SettingsPage(QWidget):
         grid.setColumnStretch(1, 1)
         layout.addLayout(grid)
         hint = QLabel(
-            "Paste an overlay URL into an OBS Browser source. Only this computer can reach them; "
-            "test events (POST /api/test-event) need the token.",
+            "Paste an overlay URL into an OBS Browser source. Test events "
+            "(POST /api/test-event) need the token.",
             overlays,
         )
         hint.setObjectName("settingHint")
         hint.setWordWrap(True)
         layout.addWidget(hint)
+        self.relay_lan = QCheckBox(
+            "Let other computers on this network use the overlays (OBS on a second PC)", overlays
+        )
+        self.relay_lan.setObjectName("relayLanSwitch")
+        self.relay_lan.toggled.connect(self.relayLanChanged)
+        layout.addWidget(self.relay_lan)
+        lan_hint = QLabel(
+            "Then every overlay URL carries the token, and anything on your network that has "
+            "the token can read your chat: renew it if it leaks.",
+            overlays,
+        )
+        lan_hint.setObjectName("settingHint")
+        lan_hint.setWordWrap(True)
+        layout.addWidget(lan_hint)
         return overlays
+
+    def set_relay_lan(self, enabled: bool) -> None:
+        self.relay_lan.blockSignals(True)
+        self.relay_lan.setChecked(enabled)
+        self.relay_lan.blockSignals(False)
 
     def set_relay_info(self, urls: dict[str, str], port: int, token: str, problem: str) -> None:
         """What the event server serves (overlay name -> URL), its port and token; or, with no

@@ -99,3 +99,29 @@ async def test_a_port_already_taken_is_said_in_settings_not_a_crash(
         assert f"Port {port}" in page.relay_state.text()
         assert page.overlay_urls["chat"].text() == ""
         assert vmsc.window.isVisible()
+
+
+async def test_the_lan_switch_serves_with_the_token_everywhere_and_is_saved(
+    vmsc: VmscApp,
+) -> None:
+    vmsc.start(auto_connect=False)
+    await wait_until(lambda: serving(vmsc))
+    page = vmsc.window.settings_page
+    assert not page.relay_lan.isChecked()
+    await wait_until(lambda: page.overlay_urls["chat"].text() != "")
+    assert "token=" not in page.overlay_urls["chat"].text()
+
+    page.relay_lan.click()  # the user opts in: OBS on a second PC
+    await wait_until(lambda: "token=" in page.overlay_urls["chat"].text())
+    assert SettingsStore().load().relay_lan is True
+    assert vmsc.relay is not None and vmsc.relay.server is not None
+    assert vmsc.relay.server.lan_mode
+    port = vmsc.relay.server.port
+    token = page.relay_token.text()
+    # Now nothing is read without the token, even from this computer.
+    assert (await http_request(port, "GET", "/api/status")).status == 401
+    assert (await http_request(port, "GET", f"/api/status?token={token}")).status == 200
+
+    page.relay_lan.click()  # and back to this computer only
+    await wait_until(lambda: "token=" not in page.overlay_urls["chat"].text())
+    assert SettingsStore().load().relay_lan is False
