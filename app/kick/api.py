@@ -22,16 +22,23 @@ How a lookup answer is classified:
 
 `BadResponse` is retryable: a half-served page or a passing glitch is far likelier than Kick
 changing its API, and a changed API is reported on every attempt anyway.
+
+Every request here (the lookup, provider negotiation, the Centrifugo token, key discovery) goes
+through one helper, `KickApi._fetch`: redirects followed only on the same host, port and scheme,
+the body read only up to a cap, the whole of it under one deadline (`_deadline`). The lookup's
+limits are `LOOKUP_*`; the realtime requests' `REALTIME_*`, and their failures are logged reasons
+(negotiation falls back, see `realtime.RealtimeConnector`) or `TokenFailed`, never raised as is.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -325,14 +332,8 @@ class KickApi:
         seconds, on top of httpx's timeout per read; an answer may be `LOOKUP_MAX_BYTES` long;
         a redirect is followed only on the same host, port and scheme (so never https -> http)."""
         slug = validate_slug(slug)
-        deadline = C.LOOKUP_DEADLINE
-        try:
-            async with asyncio.timeout(deadline):
-                return await self._lookup(slug)
-        except TimeoutError:
-            raise NetworkError(
-                TIMED_OUT, f"the channel lookup took longer than {deadline:g} s", timeout=True
-            ) from None
+        async with _deadline(C.LOOKUP_DEADLINE, "channel lookup"):
+            return await self._lookup(slug)
 
     async def _lookup(self, slug: str) -> ChannelInfo:
         info = await self._lookup_once(slug)
@@ -347,33 +348,54 @@ class KickApi:
         raise ChannelNotFound(slug)
 
     async def _lookup_once(self, slug: str) -> ChannelInfo | None:
-        url = httpx.URL(f"{self._api_url}/api/v2/channels/{slug}")
+        url = f"{self._api_url}/api/v2/channels/{slug}"
+        status, headers, content = await self._fetch(
+            "GET", url, what="lookup", max_bytes=C.LOOKUP_MAX_BYTES
+        )
+        return parse_lookup(slug, status, headers, content)
+
+    async def _fetch(
+        self, method: str, url: str, *, what: str, max_bytes: int, json: Any = None
+    ) -> tuple[int, httpx.Headers, bytes]:
+        """(status, headers, body) of one request: redirects followed (at most `_MAX_REDIRECTS`)
+        only on the same host, port and scheme, the body read only up to `max_bytes`. Raises
+        NetworkError or BadResponse (`what` names the request in its detail), nothing else; the
+        caller sets the deadline (`_deadline`)."""
         try:
+            target = httpx.URL(url)
             for _ in range(_MAX_REDIRECTS + 1):
-                status, headers, content, target = await self._get_capped(url)
-                if target is None:
-                    log.debug("GET %s -> %s", url, status)
-                    return parse_lookup(slug, status, headers, content)
-                if (target.scheme, target.host, target.port) != (url.scheme, url.host, url.port):
+                status, headers, content, location = await self._capped(
+                    method, target, json, max_bytes
+                )
+                if location is None:
+                    log.debug("%s %s -> %s", method, target, status)
+                    return status, headers, content
+                if _origin(location) != _origin(target):
                     raise BadResponse(
-                        f"HTTP {status} redirect to {target} not followed: the lookup follows "
+                        f"HTTP {status} redirect to {location} not followed: the {what} follows "
                         "redirects only on the same host, port and scheme"
                     )
-                log.debug("GET %s -> %s, to %s", url, status, target)
-                url = target
+                log.debug("%s %s -> %s, to %s", method, target, status, location)
+                if status in (301, 302, 303) and method == "POST":  # as browsers (and httpx) do
+                    method, json = "GET", None
+                target = location
         except httpx.TransportError as exc:
             raise NetworkError.from_httpx(exc) from exc
         except (httpx.HTTPError, httpx.InvalidURL) as exc:  # an undecodable body, a bad Location
             raise BadResponse(error_text(exc)) from exc
         raise BadResponse(f"more than {_MAX_REDIRECTS} redirects")
 
-    async def _get_capped(
-        self, url: httpx.URL
+    async def _capped(
+        self, method: str, url: httpx.URL, json: Any, cap: int
     ) -> tuple[int, httpx.Headers, bytes, httpx.URL | None]:
         """(status, headers, body, redirect target or None); the body read up to the cap."""
-        cap = C.LOOKUP_MAX_BYTES
         request = self.client.stream(
-            "GET", url, headers=self._headers, timeout=self._timeout, follow_redirects=False
+            method,
+            url,
+            json=json,
+            headers=self._headers,
+            timeout=self._timeout,
+            follow_redirects=False,
         )
         async with request as response:
             if response.is_redirect:
@@ -384,7 +406,7 @@ class KickApi:
                     url.join(response.headers["location"]),
                 )
             declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > cap:
+            if declared.isascii() and declared.isdigit() and int(declared[:19]) > cap:
                 raise BadResponse(f"the answer is {declared} bytes, over the {cap:,}-byte limit")
             body = bytearray()
             async for chunk in response.aiter_bytes():
@@ -405,26 +427,38 @@ class KickApi:
         key, cluster = C.KNOWN_PUSHER_KEY, C.KNOWN_PUSHER_CLUSTER
         return PusherEndpoint(pusher_ws_url(key, cluster), key, cluster, discovered=False)
 
+    async def _realtime_post(
+        self, path: str, body: Any, what: str
+    ) -> tuple[int, httpx.Headers, bytes]:
+        """POST to the realtime base under `REALTIME_DEADLINE` and `REALTIME_MAX_BYTES`. Raises
+        NetworkError or BadResponse."""
+        async with _deadline(C.REALTIME_DEADLINE, what):
+            return await self._fetch(
+                "POST",
+                f"{self._realtime_url}{path}",
+                what=what,
+                max_bytes=C.REALTIME_MAX_BYTES,
+                json=body,
+            )
+
     async def _discover(self, channel_id: int) -> PusherEndpoint | str:
         """A discovered endpoint, or the reason there is none."""
         if not self._realtime_url:
             return f"disabled by empty {C.ENV_KICK_REALTIME_URL}"
-        url = f"{self._realtime_url}/api/v1/realtime/channels/{channel_id}/chat/connection"
+        path = f"/api/v1/realtime/channels/{channel_id}/chat/connection"
         body = {
             "client": {"id": str(uuid.uuid4()), "type": "web"},
             "capabilities": {"accepted_providers": [{"provider": "pusher"}]},
         }
         try:
-            response = await self.client.post(
-                url, json=body, headers=self._headers, timeout=self._timeout
-            )
-            if response.status_code != 200:
-                return f"HTTP {response.status_code}"
-            credentials = _pusher_credentials(msgspec.json.decode(response.content))
+            status, _, content = await self._realtime_post(path, body, "key discovery")
+            if status != 200:
+                return f"HTTP {status}"
+            credentials = _pusher_credentials(msgspec.json.decode(content))
+        except LookupFailed as exc:
+            return _failure_text(exc)
         except JSON_ERRORS as exc:
             return f"JSONDecodeError: {exc}"
-        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
-            return f"{type(exc).__name__}: {exc}"
         if isinstance(credentials, str):
             return credentials
         key, cluster = credentials
@@ -452,7 +486,7 @@ class KickApi:
         HTTP error, a Cloudflare page, garbage) is a Negotiation whose `failure` says why."""
         if not self._realtime_url:
             return Negotiation(failure=f"disabled by empty {C.ENV_KICK_REALTIME_URL}")
-        url = f"{self._realtime_url}/api/v1/realtime/channels/{channel_id}/chat/connection"
+        path = f"/api/v1/realtime/channels/{channel_id}/chat/connection"
         body = {
             "client": {"id": client_id, "type": "web"},
             "capabilities": {
@@ -460,29 +494,50 @@ class KickApi:
             },
         }
         try:
-            response = await self.client.post(
-                url, json=body, headers=self._headers, timeout=self._timeout
-            )
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            return Negotiation(failure=f"{type(exc).__name__}: {error_text(exc)}")
-        return parse_negotiation(response.status_code, response.headers, response.content)
+            answer = await self._realtime_post(path, body, "negotiation")
+        except LookupFailed as exc:
+            return Negotiation(failure=_failure_text(exc))
+        return parse_negotiation(*answer)
 
     async def fetch_token(self, client_id: str) -> str:
         """An anonymous Centrifugo connection token for `client_id` ("" when the realtime base is
         disabled: the server is then asked without one). Raises TokenFailed."""
         if not self._realtime_url:
             return ""
-        url = f"{self._realtime_url}/api/v1/realtime/auth/connection"
+        path = "/api/v1/realtime/auth/connection"
         try:
-            response = await self.client.post(
-                url, json={"client_id": client_id}, headers=self._headers, timeout=self._timeout
-            )
-        except httpx.TransportError as exc:
-            failure = NetworkError.from_httpx(exc)
-            raise TokenFailed(str(failure), failure.detail) from exc
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise TokenFailed(TokenFailed.ODD, error_text(exc)) from exc
-        return parse_token(response.status_code, response.headers, response.content)
+            answer = await self._realtime_post(path, {"client_id": client_id}, "token request")
+        except NetworkError as exc:
+            raise TokenFailed(str(exc), exc.detail) from exc
+        except LookupFailed as exc:
+            raise TokenFailed(TokenFailed.ODD, exc.detail) from exc
+        return parse_token(*answer)
+
+
+@contextlib.asynccontextmanager
+async def _deadline(seconds: float, what: str) -> AsyncIterator[None]:
+    """The block as a whole (every redirect, every byte) within `seconds`, whatever httpx's
+    timeout per read allows; past it, NetworkError ("the {what} took longer than N s")."""
+    try:
+        async with asyncio.timeout(seconds):
+            yield
+    except TimeoutError:
+        raise NetworkError(
+            TIMED_OUT, f"the {what} took longer than {seconds:g} s", timeout=True
+        ) from None
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port
+
+
+def _failure_text(exc: LookupFailed) -> str:
+    """A failed realtime request in the log's words: the httpx error's type and text, or the
+    limit that was hit (size, deadline, redirect)."""
+    cause = exc.__cause__
+    if isinstance(cause, httpx.HTTPError | httpx.InvalidURL):
+        return f"{type(cause).__name__}: {error_text(cause)}"
+    return exc.detail or str(exc)
 
 
 _WS_SCHEMES = frozenset({"ws", "wss"})

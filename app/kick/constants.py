@@ -29,6 +29,11 @@ REQUEST_TIMEOUT: Final = 10.0
 LOOKUP_DEADLINE: Final = 30.0
 # A channel's lookup answer is 5-20 KB; a larger one is not read on.
 LOOKUP_MAX_BYTES: Final = 1024 * 1024
+# The realtime requests (provider negotiation, the Centrifugo token), each as a whole, redirects
+# and every byte included: they stand between the user and every connection attempt.
+REALTIME_DEADLINE: Final = 15.0
+# Their answers are under 2 KB (two providers' credentials; a JWT); a larger one is not read on.
+REALTIME_MAX_BYTES: Final = 64 * 1024
 # kick.com sits behind Cloudflare, which is quicker to challenge non-browser agents.
 USER_AGENT: Final = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
