@@ -6,9 +6,11 @@ sample frames of tests/fixtures/kick-frames with hostile values put in random pl
 out-of-range numbers, dates at the calendar's edges, numeric strings past Python's digit limit,
 deep nesting, lone surrogates, wrong types), then sometimes byte-level damage on top.
 
-Paths (`PATHS`): Pusher frames through the pipeline (and each event encoded as `watch` writes
-it), the socket's handshake decoding, `normalize` lines, settings files, channel lookup bodies,
-and StreamEvent JSON. `run(cases, seed)` spreads the cases over them and returns the escapes.
+Paths: Pusher frames through the pipeline (and each event encoded as `watch` writes it), the
+socket's handshake decoding, Centrifugo messages (one to five `\n`-batched frames: replies, pings,
+publications carrying the same samples, disconnects) through a `CentrifugoSession` and on to the
+normalizer, `normalize` lines, settings files, channel lookup bodies, and StreamEvent JSON.
+`run(cases, seed)` spreads the cases over them and returns the escapes.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from typing import Any
 from app.cli import normalize_stream
 from app.core.events import EventFormatError, StreamEvent, json_lines
 from app.kick.api import LookupFailed, parse_lookup
-from app.kick.normalize import PayloadError, Pipeline
+from app.kick.centrifugo import CentrifugoSession
+from app.kick.normalize import Normalizer, PayloadError, Pipeline
 from app.kick.pusher import FrameError, decode_frame
 from app.settings import SettingsStore
 from tests.fixtures import FRAMES_DIR
@@ -225,6 +228,36 @@ class Mutator:
         )
         return self.damage(text) if rng.random() < 0.1 else text
 
+    def centrifugo(self) -> bytes:
+        """One fuzzed Centrifugo WebSocket message: 1-5 frames separated by `\n`."""
+        rng = self.rng
+        frames = [self.centrifugo_frame() for _ in range(rng.choice((1, 1, 1, 2, 3, 5)))]
+        text = b"\n".join(frames)
+        return self.damage(text) if rng.random() < 0.1 else text
+
+    def centrifugo_frame(self) -> bytes:
+        rng = self.rng
+        roll = rng.random()
+        frame: dict[str, Any]
+        if roll < 0.6:  # a publication carrying one of the Pusher samples' events
+            sample = rng.choice(self.samples)
+            event = sample.frame.get("event", "App\\Events\\ChatMessageEvent")
+            data = sample.frame.get("data")
+            if sample.payload is not None and rng.random() < 0.6:
+                payload = self.mutate(sample.payload, sample.payload_paths)
+                data = _dump(payload) if rng.random() < 0.7 else payload
+            inner: Any = {"event": event, "data": data}
+            if rng.random() < 0.15:  # the lenient form: the publication's data as a JSON string
+                inner = _dump(inner)
+            channel = sample.frame.get("channel", "chatrooms.1.v2")
+            frame = {"push": {"channel": channel, "pub": {"data": inner}}}
+        else:
+            frame = rng.choice(_CENTRIFUGO_FRAMES)
+        if rng.random() < 0.5:
+            frame = self.mutate(frame)
+        text = _dump(frame).encode("utf-8", "surrogatepass")
+        return self.damage(text) if rng.random() < 0.1 else text
+
     def damage(self, text: bytes) -> bytes:
         rng = self.rng
         data = bytearray(text)
@@ -276,6 +309,25 @@ class Mutator:
         return self.damage(text) if self.rng.random() < 0.2 else text
 
 
+# Replies and pushes of the Centrifugo protocol (ids 1-6: connect, then the five subscribes).
+_CENTRIFUGO_FRAMES: tuple[dict[str, Any], ...] = (
+    {},  # the server's ping
+    {"id": 1, "connect": {"client": "c", "version": "6", "ping": 25, "pong": True}},
+    {"id": 1, "connect": {"client": "c", "ping": 25, "pong": True, "expires": True, "ttl": 2700}},
+    {"id": 1, "error": {"code": 109, "message": "token expired", "temporary": False}},
+    {"id": 1, "error": {"code": 100, "message": "internal", "temporary": True}},
+    {"id": 2, "subscribe": {}},
+    {"id": 4, "error": {"code": 103, "message": "permission denied"}},
+    {"id": 7, "refresh": {"client": "c", "expires": True, "ttl": 2700}},
+    {"id": 7, "error": {"code": 109, "message": "token expired"}},
+    {"push": {"disconnect": {"code": 3001, "reason": "shutdown"}}},
+    {"push": {"disconnect": {"code": 3501, "reason": "bad request"}}},
+    {"push": {"channel": "chatrooms.1.v2", "unsubscribe": {"code": 2500}}},
+    {"push": {"channel": "chatrooms.1.v2", "join": {"info": {"user": "u"}}}},
+    {"push": {"channel": "chatrooms.1.v2", "pub": {"data": {"event": "E", "data": "{}"}}}},
+)
+
+
 @dataclass
 class Escape:
     path: str
@@ -295,6 +347,7 @@ def run(cases: int, seed: int, workdir: Path | None = None) -> tuple[int, list[E
     rng = random.Random(seed)
     mutator = Mutator(rng)
     pipeline = Pipeline("fuzz")
+    normalizer = Normalizer("fuzz")
     escapes: list[Escape] = []
     temp = tempfile.TemporaryDirectory() if workdir is None else None
     root = Path(temp.name) if temp is not None else workdir
@@ -314,12 +367,21 @@ def run(cases: int, seed: int, workdir: Path | None = None) -> tuple[int, list[E
     try:
         while ran < cases:
             roll = rng.random()
-            if roll < 0.55:
+            if roll < 0.50:
                 frame = mutator.frame()
                 attempt("pipeline", frame, lambda f=frame: _feed(pipeline, f))
-            elif roll < 0.65:
+            elif roll < 0.58:
                 frame = mutator.handshake()
                 attempt("handshake", frame, lambda f=frame: _decode(f))
+            elif roll < 0.72:
+                message = mutator.centrifugo()
+                connected = rng.random() < 0.7
+                attempt(
+                    "centrifugo",
+                    message,
+                    lambda m=message, c=connected: _centrifugo(normalizer, m, c),
+                    message.count(b"\n") + 1,  # a case a frame
+                )
             elif roll < 0.80:
                 lines = [mutator.frame() for _ in range(20)]
                 blob = b"\n".join(lines)
@@ -357,6 +419,35 @@ def _decode(frame: bytes) -> None:
     timeout = getattr(message, "activity_timeout", None)
     if timeout is not None:
         min(120.0, timeout)
+
+
+_CHANNELS = ("chatrooms.1.v2", "chatroom_1", "channel.2", "channel_2", "predictions-channel-2")
+_CONNECTED = b'{"id":1,"connect":{"client":"c","ping":25,"pong":true,"expires":true,"ttl":2700}}'
+
+
+def _centrifugo(normalizer: Normalizer, message: bytes, connected: bool) -> None:
+    """One message through a fresh session (connect sent; the reply already in when
+    `connected`, so the subscribes are pending), its timers, and its events through the
+    normalizer as the driver hands them on."""
+    session = CentrifugoSession("eyJ.t.k", _CHANNELS, _CHANNELS[0])
+    session.start(0.0)
+    if connected:
+        session.receive(_CONNECTED, 0.0)
+    for event in session.receive(message, 1.0):
+        try:
+            stream_event = normalizer.normalize(event)
+        except PayloadError:
+            continue
+        if stream_event is not None:
+            json_lines([stream_event])
+    for now in (1.0, 1e6):
+        session.tick(now)
+        deadline = session.next_deadline()
+        if deadline is not None:
+            session.tick(deadline)
+        if session.refresh_wanted:
+            session.refresh("eyJ.t.k2", now)
+    session.take_outgoing()
 
 
 def _normalize(blob: bytes) -> None:

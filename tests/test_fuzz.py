@@ -21,10 +21,15 @@ def test_no_exception_escapes_any_decode_path(tmp_path: Path) -> None:
 def test_the_fuzzer_reaches_every_path_and_its_hostile_values(tmp_path: Path) -> None:
     # The fuzzer must be able to fail: the cases it makes reach each path and include the
     # values that used to escape (a 300-digit activity_timeout, a year-10000 created_at, deep
-    # nesting).
+    # nesting, a Centrifugo id past int()'s 4,300 digits).
     mutator = fuzzing.Mutator(fuzzing.random.Random(SEED))
     frames = [mutator.frame() for _ in range(3000)]
     handshakes = [mutator.handshake() for _ in range(300)]
+    messages = [mutator.centrifugo() for _ in range(3000)]
+    assert sum(b"\n" in m for m in messages) > 500  # batched frames
+    assert any(b'"pub":{"data":{"event":"App\\\\Events\\\\ChatMessageEvent"' in m for m in messages)
+    assert any(b'"id":"' + b"9" * 5000 in m for m in messages)
+    assert any(b'"ping":1' + b"0" * 311 in m for m in messages)
     assert any(b'"9999-12-31T23:59:59-01:00' in f for f in frames)
     assert any(b"[" * 985 in f for f in frames)
     assert any(b'"activity_timeout":1' + b"0" * 311 in h for h in handshakes)

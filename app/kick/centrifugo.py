@@ -24,6 +24,7 @@ session ended, once it has, is `ending`. The facts come from the official client
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -42,6 +43,7 @@ PONG_WINDOW = 10.0  # seconds past the announced ping interval before the server
 REFRESH_MARGIN = 0.1  # refresh when this share of the ttl is left (at least 5 s, at most 60 s)
 REFRESH_RETRY = 5.0  # seconds before asking again after a failed token fetch or refresh
 CONNECT_TIMEOUT = 10.0  # seconds for the connect reply
+MAX_SECONDS = 7 * 24 * 3600.0  # a longer ping interval or ttl is taken as a week
 
 # Plain sentences for the user (the technical detail goes with them as the Ending's detail).
 NO_ANSWER = "Kick's chat server did not answer"
@@ -152,7 +154,8 @@ PONG = "{}"
 
 def split_frames(message: bytes | bytearray | memoryview | str) -> list[bytes]:
     """The JSON frames of one WebSocket message: one per line, blank lines skipped."""
-    raw = message.encode() if isinstance(message, str) else bytes(message)
+    # (a str with a lone surrogate goes through as the bytes JSON decoding then refuses)
+    raw = message.encode("utf-8", "surrogatepass") if isinstance(message, str) else bytes(message)
     return [line for line in raw.split(b"\n") if line.strip()]
 
 
@@ -187,27 +190,38 @@ def publication_event(channel: str, pub: Any) -> ChannelEvent:
 
 
 def _int(value: Any) -> int | None:
+    """An id or code sent as a number or a numeric string (ASCII digits, at most 19: int()
+    refuses strings past 4,300 digits and "²", which isdigit() passes); None for the rest."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
+        return value if -(2**63) <= value < 2**63 else None
+    text = value.strip() if isinstance(value, str) else ""
+    if text.isascii() and text.isdigit() and len(text) <= 19:
+        return int(text)
     return None
 
 
 def _seconds(value: Any) -> float:
-    """A duration in seconds from a number or a numeric string; 0 when absent or odd."""
-    if isinstance(value, bool):
+    """A duration in seconds from a number or a numeric string, at most `MAX_SECONDS`; 0 when
+    absent, negative or odd (NaN)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         return 0.0
-    if isinstance(value, int | float):
-        return max(0.0, float(value))
-    if isinstance(value, str):
-        try:
-            return max(0.0, float(value))
-        except ValueError:
-            return 0.0
-    return 0.0
+    try:
+        seconds = float(value)
+    except OverflowError:  # an int past any float
+        seconds = math.inf if isinstance(value, int) and value > 0 else 0.0
+    except ValueError:
+        return 0.0
+    if math.isnan(seconds):
+        return 0.0
+    return min(max(seconds, 0.0), MAX_SECONDS)
+
+
+def _text(value: Any) -> str:
+    """A string field (a reason, a message, a client id); "" for anything else, which is
+    never turned into text (a deeply nested list cannot be)."""
+    return value if isinstance(value, str) else ""
 
 
 # -- the session --------------------------------------------------------------------------------
@@ -384,7 +398,7 @@ class CentrifugoSession:
         disconnect = push.get("disconnect")
         if isinstance(disconnect, dict):
             code = _int(disconnect.get("code"))
-            reason = str(disconnect.get("reason") or "")
+            reason = _text(disconnect.get("reason"))
             self._end(disconnect_ending(code, reason))
         elif "unsubscribe" in push and channel == self._confirm_channel:
             self.subscribed = False
@@ -410,7 +424,7 @@ class CentrifugoSession:
             raise FrameError("connect reply without a connect object")
         self._connected = True
         self._connect_deadline = None
-        self.client_id = str(body.get("client") or "")
+        self.client_id = _text(body.get("client"))
         self._ping_interval = _seconds(body.get("ping"))
         self._send_pong = body.get("pong") is True
         self._schedule_refresh(body, now)
@@ -426,7 +440,7 @@ class CentrifugoSession:
 
     def _error(self, method: str, channel: str, error: dict[str, Any], now: float) -> None:
         code = _int(error.get("code"))
-        message = str(error.get("message") or "")
+        message = _text(error.get("message"))
         detail = f"{method or 'command'} error {code}: {message}".rstrip(": ")
         if method == "connect":
             if code == ERROR_TOKEN_EXPIRED:

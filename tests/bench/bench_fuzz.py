@@ -3,8 +3,9 @@
     python tests/bench/bench_fuzz.py [--cases 1000000] [--seed 17] [--short]
 
 The cases of tests/fuzzing.py (the suite runs 50,000 of them): Pusher frames through the
-pipeline, the handshake's decoding, `normalize` lines, settings files, lookup bodies and
-StreamEvent JSON. Target: 0 escaped. The first escapes, if any, are printed before the verdict.
+pipeline, the handshake's decoding, Centrifugo messages (`\\n`-batched frames) through a session
+and the normalizer, `normalize` lines, settings files, lookup bodies and StreamEvent JSON.
+Target: 0 escaped. The first escapes, if any, are printed before the verdict.
 """
 
 from __future__ import annotations
