@@ -8,21 +8,20 @@ offered, else Pusher; the long-known Pusher key only when negotiation failed), a
 session of that protocol. Both protocols end the same way, in an `Ending`; the supervisor alone
 decides what comes next.
 
-The Centrifugo driver here is thin: the protocol is `centrifugo.CentrifugoSession` (sans-I/O), the
-socket is the same `_Link` the Pusher side uses; this only moves messages and timer ticks between
-them, fetches tokens, and runs the silence watchdog.
+Both protocols run over the same socket driver (`transport.drive_session`), which only moves
+messages, timer ticks and tokens; the protocol, the keep-alive, the silence watchdog and the
+verdict on the ending are the socket-free sessions' (`pusher.PusherSession`; for Centrifugo,
+`centrifugo.CentrifugoSession` with the watchdog around it, `_Driven`). This module fetches the
+Centrifugo tokens.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import ssl
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Final
-
-from websockets.typing import BytesLike
 
 from app.core.events import StreamEvent
 from app.core.supervisor import ChannelTarget, Ending, EndingKind, ProviderSink, SessionSink
@@ -38,14 +37,11 @@ from app.kick.api import KickApi, Negotiation, TokenFailed
 from app.kick.centrifugo import WENT_SILENT, CentrifugoSession, SessionTimeouts
 from app.kick.transport import (
     DEFAULT_TIMEOUTS,
-    LOST,
-    EventNormalizer,
     NormalizerFactory,
     PusherConnector,
     Timeouts,
-    _Link,
-    connect_link,
-    describe_network_error,
+    drive_session,
+    silence_watchdog,
 )
 
 log = logging.getLogger(__name__)
@@ -189,7 +185,7 @@ class RealtimeConnector:
 
 
 class CentrifugoConnector:
-    """Runs one Centrifugo session over a `_Link` (see the module's docstring)."""
+    """Runs one Centrifugo session over the shared socket driver (see the module's docstring)."""
 
     def __init__(
         self,
@@ -214,149 +210,121 @@ class CentrifugoConnector:
             first_token = await token()
         except TokenFailed as exc:
             return Ending(EndingKind.BACKOFF, str(exc), exc.detail)
-        session = CentrifugoSession(
-            first_token,
-            pusher.public_channels(target.chatroom_id, target.channel_id),
-            pusher.chat_channel(target.chatroom_id),
-            self._session_timeouts,
+        session = _Driven(
+            CentrifugoSession(
+                first_token,
+                pusher.public_channels(target.chatroom_id, target.channel_id),
+                pusher.chat_channel(target.chatroom_id),
+                self._session_timeouts,
+            ),
+            silence_watchdog(self._silence_limit, sink),
         )
-        drive = _Drive(session, token, sink, self._normalizer_factory(target), self._silence_limit)
-        link = await connect_link(url, drive.on_message, self._timeouts, self._tls)
-        if isinstance(link, Ending):
-            return link
-        try:
-            return await drive.run(link)
-        finally:
-            drive.stop()
-            await link.close()  # also when the user disconnected (cancellation)
 
-
-class _Drive:
-    """Moves messages, timer ticks and tokens between one `_Link` and one `CentrifugoSession`."""
-
-    def __init__(
-        self,
-        session: CentrifugoSession,
-        token: TokenSource,
-        sink: SessionSink,
-        normalize: EventNormalizer,
-        silence_limit: float,
-    ) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._session = session
-        self._token = token
-        self._sink = sink
-        self._normalize = normalize
-        self._watchdog = SilenceWatchdog(silence_limit, self._loop.time())
-        self._watching = silence_limit > 0 and hasattr(sink, "live")  # a bare sink (tests): no
-        self._wake = asyncio.Event()
-        self._planned_wake: float | None = None
-        self._confirmed = False
-        self._link: _Link | None = None
-        self._refreshing: asyncio.Task[None] | None = None
-
-    def on_message(self, raw: BytesLike) -> None:
-        now = self._loop.time()
-        session = self._session
-        for message in session.receive(raw, now):
+        async def fresh_token() -> str | None:
             try:
-                event = self._normalize(message)
-            except ValueError as exc:  # PayloadError: logged and skipped
-                log.warning("skipped a malformed event: %s", exc)
-                continue
-            if event is not None:
-                self._watchdog.event(now)
-                self._sink.event(event)
-        if session.subscribed and not self._confirmed:
-            self._confirmed = True  # once: a resubscription is not a new connection
-            self._sink.subscribed()
-        if session.outgoing:
-            self._flush()
-        deadline = session.next_deadline()
-        planned = self._planned_wake
-        if session.ending is not None or (
-            deadline is not None and (planned is None or deadline < planned)
-        ):
-            self._wake.set()  # the timers moved earlier, or the session is over
+                return await token()
+            except TokenFailed as exc:
+                log.warning("no fresh Centrifugo token: %s (%s)", exc, exc.detail)
+                return None
 
-    async def run(self, link: _Link) -> Ending:
-        self._link = link
+        return await drive_session(
+            url,
+            session,
+            sink,
+            self._normalizer_factory(target),
+            self._timeouts,
+            self._tls,
+            fresh_token,
+        )
+
+
+class _Driven:
+    """A `CentrifugoSession` in the shape the socket driver drives (`transport.Session`), with
+    the silence watchdog, which `pusher.PusherSession` has inside. Socket-free, like both."""
+
+    def __init__(self, session: CentrifugoSession, watchdog: SilenceWatchdog | None) -> None:
+        self.changed = False
+        self.frozen = False
+        self.watchdog = watchdog
+        self._session = session
+        self._silent: Ending | None = None  # the watchdog's ending
+        self._confirmed = False
+        self._now = 0.0
+        self._planned: float | None = None  # the deadline the driver last planned for
+
+    @property
+    def ending(self) -> Ending | None:
+        return self._silent or self._session.ending
+
+    @property
+    def subscribed(self) -> bool:
+        return self._confirmed  # once: an unsubscribe push is logged, not a new state
+
+    @property
+    def refresh_wanted(self) -> bool:
+        return self._session.refresh_wanted
+
+    def start(self, now: float) -> None:
+        self._now = now
+        self._session.start(now)
+
+    def receive(
+        self, message: bytes | bytearray | memoryview | str, now: float
+    ) -> list[pusher.ChannelEvent]:
         session = self._session
-        session.start(self._loop.time())
-        self._flush()
-        while not link.lost.done() and session.ending is None:
-            now = self._loop.time()
-            session.tick(now)
-            if session.refresh_wanted and self._refreshing is None:
-                self._refreshing = self._loop.create_task(self._refresh())
-            silent = self._check_silence(now)
-            if silent is not None:
-                return silent
-            self._flush()
-            if session.ending is not None:
-                break
-            await self._sleep(now)
+        events: list[pusher.ChannelEvent] = session.receive(message, now)
+        if session.outgoing or session.ending is not None:
+            self.changed = True
+        elif session.subscribed and not self._confirmed:
+            self._confirmed = True
+            self.changed = True
+        else:
+            deadline = session.next_deadline()
+            planned = self._planned
+            if deadline is not None and (planned is None or deadline < planned):
+                self.changed = True  # the timers moved earlier
+        return events
+
+    def tick(self, now: float, live: bool = False) -> None:
+        self._now = now
+        session = self._session
+        session.tick(now)
         if session.ending is not None:
-            if session.ending.reason == WENT_SILENT:
-                link.abort()  # frozen: a close handshake would hang
-            return session.ending
-        return self._closed(link)
-
-    def stop(self) -> None:
-        if self._refreshing is not None:
-            self._refreshing.cancel()
-
-    def _check_silence(self, now: float) -> Ending | None:
-        if not self._watching or not self._confirmed:
-            return None
-        action = self._watchdog.check(now, getattr(self._sink, "live", False) is True)
+            self.frozen = session.ending.reason == WENT_SILENT
+            return
+        watchdog = self.watchdog
+        if watchdog is None or not self._confirmed:
+            return
+        action = watchdog.check(now, live)
         if action is SilenceAction.RESUBSCRIBE:
-            log.warning("no channel event for %g s while live: resubscribing", self._watchdog.limit)
-            self._session.resubscribe()
+            log.warning("no channel event for %g s while live: resubscribing", watchdog.limit)
+            session.resubscribe()
         elif action is SilenceAction.RECONNECT:
-            return Ending(
-                EndingKind.RECONNECT_NOW, SILENT_REASON, silent_detail(self._watchdog.limit)
-            )
-        return None
+            detail = silent_detail(watchdog.limit)
+            self._silent = Ending(EndingKind.RECONNECT_NOW, SILENT_REASON, detail)
 
-    async def _sleep(self, now: float) -> None:
-        """Until the next timer, a message that moved the timers earlier, or the link's loss."""
-        deadlines = [d for d in (self._session.next_deadline(),) if d is not None]
-        if self._watching:  # (also before the confirmation: its arrival does not wake us)
-            deadlines.append(self._watchdog.next_check(now))
-        self._planned_wake = min(deadlines) if deadlines else None
-        timeout = None if self._planned_wake is None else max(0.0, self._planned_wake - now)
-        self._wake.clear()
-        waiter = self._loop.create_task(self._wake.wait())
-        assert self._link is not None
-        try:
-            await asyncio.wait(
-                (self._link.lost, waiter), timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-            )
-        finally:
-            waiter.cancel()
+    def next_deadline(self) -> float | None:
+        if self.ending is not None:
+            return None
+        deadline = self._session.next_deadline()
+        if self.watchdog is not None:  # (also before the confirmation: it does not wake us)
+            check = self.watchdog.next_check(self._now)
+            deadline = check if deadline is None else min(deadline, check)
+        self._planned = deadline
+        return deadline
 
-    async def _refresh(self) -> None:
-        try:
-            fresh: str | None = await self._token()
-        except TokenFailed as exc:
-            log.warning("no fresh Centrifugo token: %s (%s)", exc, exc.detail)
-            fresh = None
-        finally:
-            self._refreshing = None
-        self._session.refresh(fresh, self._loop.time())
-        self._flush()
-        self._wake.set()
+    def refresh(self, token: str | None, now: float) -> None:
+        self._session.refresh(token, now)
 
-    def _flush(self) -> None:
-        if self._link is not None:
-            for text in self._session.take_outgoing():
-                self._link.send_text(text)
+    def closed(self, code: int | None, reason: str, cause: Ending | None = None) -> Ending:
+        """A close frame's code decides (Centrifugo's disconnect codes); without one (1005,
+        1006 or none at all), what the socket knows does."""
+        ending = self.ending
+        if ending is not None:
+            return ending
+        if (code is None or code in (1005, 1006)) and cause is not None:
+            return cause
+        return self._session.closed(code, reason)
 
-    def _closed(self, link: _Link) -> Ending:
-        rcvd = link.ws.close_rcvd
-        if rcvd is not None and rcvd.code not in (1005, 1006):
-            return self._session.closed(rcvd.code, rcvd.reason)
-        if link.lost_exc is not None:
-            return Ending(EndingKind.BACKOFF, *describe_network_error(link.lost_exc))
-        return Ending(EndingKind.BACKOFF, LOST, "closed without a close frame")
+    def take_outgoing(self) -> list[str]:
+        return self._session.take_outgoing()

@@ -1,8 +1,11 @@
-"""The socket driver: one Pusher WebSocket session, no policy.
+"""The socket driver: one WebSocket session of either protocol, no policy.
 
-It opens the socket, completes the handshake, subscribes to the channel's public channels, keeps
-the connection alive and hands every user event to the supervisor's sink. How the session ended is
-classified in one place, `classify_ending`; what happens next is the supervisor's business. Every
+It opens the socket and moves messages and timer ticks between it and a socket-free session
+(`pusher.PusherSession`, or `realtime`'s wrapping of `centrifugo.CentrifugoSession`: handshake,
+subscriptions, keep-alive, the silence watchdog and the verdict live there; see `Session`), and
+hands every user event to the supervisor's sink. How a session ended is classified in one
+place per protocol (`pusher.classify_ending`, `centrifugo.classify_disconnect`), and the socket's
+own failures by `describe_network_error`; what happens next is the supervisor's business. Every
 ending says why twice: a plain sentence for the user (`Ending.reason`, one per kind of failure,
 chosen from the exception's type by `describe_network_error`, or from the close code) and the
 technical detail behind it (`Ending.detail`: the exception's text, the close code).
@@ -20,16 +23,14 @@ other frame, the upgrade response, and everything after the close handshake has 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import dataclasses
 import errno
 import logging
 import socket
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import cast
+from typing import Protocol, cast
 
 from websockets.client import ClientProtocol
 from websockets.exceptions import (
@@ -48,13 +49,19 @@ from websockets.uri import WebSocketURI, parse_uri
 
 from app.core.events import StreamEvent
 from app.core.supervisor import ChannelTarget, Ending, EndingKind, SessionSink
-from app.core.watchdog import SILENT_REASON, SilenceAction, SilenceWatchdog, silent_detail
+from app.core.watchdog import SilenceWatchdog
 from app.kick import pusher
+from app.kick.pusher import CLOSED_BY_SERVER as CLOSED_BY_SERVER
+from app.kick.pusher import LOST as LOST
+from app.kick.pusher import MAX_ACTIVITY_TIMEOUT, ODD_ANSWER, PONG_TIMEOUT, classify_ending
+from app.kick.pusher import NO_ANSWER as NO_ANSWER
+from app.kick.pusher import SERVER_ERROR as SERVER_ERROR
+from app.kick.pusher import SUBSCRIPTION_REFUSED as SUBSCRIPTION_REFUSED
+from app.kick.pusher import WENT_SILENT as WENT_SILENT
+from app.kick.pusher import server_closed as server_closed
 
 log = logging.getLogger(__name__)
 
-MAX_ACTIVITY_TIMEOUT = 120.0  # we ping after min(this, server's activity_timeout) of silence
-PONG_TIMEOUT = 30.0  # then declare the connection dead if nothing arrives
 MAX_FRAME_BYTES = 8 * 1024 * 1024  # Kick frames are small; a 1 MB one must still pass
 READ_BUFFER_BYTES = 64 * 1024  # one buffer per connection, reused for every read
 READ_COALESCE = 0.01  # seconds; see Timeouts.coalesce
@@ -91,52 +98,15 @@ PROXY_REFUSED = "The proxy refused the connection — check the proxy settings"
 PROXY_UNUSABLE = "The proxy setting can't be used — correct it, then connect again"
 SERVER_TROUBLE = "Kick's chat server is having problems — it usually passes"
 SERVER_REFUSED = "Kick's chat server refused the connection"
-ODD_ANSWER = "Kick's chat server answered in a way VMSC does not understand"
-NO_ANSWER = "Kick's chat server did not answer"
-WENT_SILENT = "Kick stopped answering — the connection went quiet"
-LOST = "The connection to Kick was lost"
-SERVER_ERROR = "Kick's chat server reported an error"
 FRAME_TOO_LARGE = "Kick's chat server sent a message too large to accept"
-SUBSCRIPTION_REFUSED = "Kick refused to send this channel's chat"
 BAD_URL = (
     "The chat server address is not valid — check VMSC_KICK_PUSHER_URL or VMSC_KICK_CENTRIFUGO_URL"
 )
-CLOSED_BY_SERVER = {  # the server closed the connection with a code
-    EndingKind.FATAL: (
-        "Kick's chat server refused the connection — retrying will not help; "
-        "check for a VMSC update"
-    ),
-    EndingKind.BACKOFF: "Kick's chat server closed the connection",
-    EndingKind.RECONNECT_NOW: "Kick's chat server asked us to reconnect",
-}
-CLOSED_BY_SERVER[EndingKind.STALE_ENDPOINT] = CLOSED_BY_SERVER[EndingKind.FATAL]
 _UNREACHABLE = frozenset(
     code
     for name in ("ENETUNREACH", "EHOSTUNREACH", "ENETDOWN", "EHOSTDOWN", "EADDRNOTAVAIL")
     if (code := getattr(errno, name, None)) is not None
 )
-
-
-def classify_ending(close_code: int | None, reason: str, detail: str = "") -> Ending:
-    """The one place that turns how a session ended into what kind of ending it was: `reason`
-    is the plain sentence, `detail` the technical reason (see `Ending`)."""
-    action = pusher.classify_close(close_code)
-    if close_code == pusher.CLOSE_UNKNOWN_APP_KEY:
-        kind = EndingKind.STALE_ENDPOINT
-    elif action is pusher.CloseAction.FATAL:
-        kind = EndingKind.FATAL
-    elif action is pusher.CloseAction.RECONNECT_NOW:
-        kind = EndingKind.RECONNECT_NOW
-    else:
-        kind = EndingKind.BACKOFF
-    return Ending(kind, reason, detail)
-
-
-def server_closed(code: int, detail: str) -> Ending:
-    """The server closed the connection with `code` (a Pusher one, or any other); `detail`
-    names the code, e.g. `server closed 4200 (server restarting)`."""
-    ending = classify_ending(code, "", detail)
-    return dataclasses.replace(ending, reason=CLOSED_BY_SERVER[ending.kind], close_code=code)
 
 
 def describe_network_error(exc: BaseException) -> tuple[str, str]:
@@ -214,18 +184,26 @@ class PusherConnector:
         self, target: ChannelTarget, sink: SessionSink, *, fresh_endpoint: bool
     ) -> Ending:
         url = await self._endpoint(target, fresh_endpoint)
-        session = _Session(target, sink, self._normalizer_factory(target), self._timeouts)
-        if self._silence_limit > 0 and hasattr(sink, "live"):  # a bare sink (tests) has no
-            session.watchdog = SilenceWatchdog(
-                self._silence_limit, asyncio.get_running_loop().time()
-            )
-        link = await connect_link(url, session.on_message, self._timeouts, self._tls)
-        if isinstance(link, Ending):
-            return link
-        try:
-            return await session.run(link)
-        finally:
-            await link.close()  # also when the user disconnected (cancellation)
+        timeouts = self._timeouts
+        session = pusher.PusherSession(
+            pusher.public_channels(target.chatroom_id, target.channel_id),
+            pusher.chat_channel(target.chatroom_id),
+            pusher.SessionTimeouts(
+                timeouts.open, timeouts.max_activity, timeouts.pong, timeouts.close
+            ),
+            silence_watchdog(self._silence_limit, sink),
+        )
+        return await drive_session(
+            url, session, sink, self._normalizer_factory(target), timeouts, self._tls
+        )
+
+
+def silence_watchdog(limit: float, sink: SessionSink) -> SilenceWatchdog | None:
+    """The silence watchdog for a session, when it is on and the sink says whether the channel
+    is live (a bare sink, in tests, does not)."""
+    if limit > 0 and hasattr(sink, "live"):
+        return SilenceWatchdog(limit, asyncio.get_running_loop().time())
+    return None
 
 
 async def connect_link(
@@ -581,206 +559,182 @@ def _frame_extent(buffer: bytearray, pos: int, end: int) -> tuple[int, int] | No
     return start, start + length
 
 
-class _Session:
-    """The Pusher side of one connection: handshake, subscriptions, keep-alive, dispatch."""
+# -- the session driver ---------------------------------------------------------------------------
+
+
+class Session(Protocol):
+    """A sans-I/O session of either protocol, as the driver sees it."""
+
+    changed: bool  # something other than a channel event happened: flush, plan the timer again
+    frozen: bool  # the server stopped answering: drop the socket, no close handshake
+
+    @property
+    def ending(self) -> Ending | None:
+        """How the session ended, once it has."""
+
+    @property
+    def subscribed(self) -> bool:
+        """The chat channel's subscription succeeded (Connected)."""
+
+    @property
+    def refresh_wanted(self) -> bool:
+        """A fresh token is needed (Centrifugo): the driver fetches one and calls `refresh`."""
+
+    @property
+    def watchdog(self) -> SilenceWatchdog | None:
+        """The silence watchdog the session consults in `tick`; the driver feeds it each user
+        event (`SilenceWatchdog.event`), which only the driver sees."""
+
+    def start(self, now: float) -> None: ...
+    def receive(
+        self, message: bytes | bytearray | memoryview | str, now: float
+    ) -> Sequence[pusher.ChannelEvent]: ...
+    def tick(self, now: float, live: bool = False) -> None: ...
+    def next_deadline(self) -> float | None: ...
+    def refresh(self, token: str | None, now: float) -> None: ...
+    def closed(self, code: int | None, reason: str, cause: Ending | None = None) -> Ending: ...
+    def take_outgoing(self) -> list[str]: ...
+
+
+TokenSource = Callable[[], Awaitable[str | None]]
+"""A fresh token for a session that asks for one (`refresh_wanted`); None when none could be had."""
+
+
+async def drive_session(
+    url: str,
+    session: Session,
+    sink: SessionSink,
+    normalize: EventNormalizer,
+    timeouts: Timeouts,
+    tls: ssl.SSLContext | None,
+    token: TokenSource | None = None,
+) -> Ending:
+    """Opens the socket and runs `session` over it to its end. Cancellation means the user
+    disconnected."""
+    drive = _Drive(session, sink, normalize, token)
+    link = await connect_link(url, drive.on_message, timeouts, tls)
+    if isinstance(link, Ending):
+        return link
+    try:
+        return await drive.run(link)
+    finally:
+        drive.stop()
+        await link.close()  # also when the user disconnected (cancellation)
+
+
+class _Drive:
+    """Moves messages, timer ticks and tokens between one `_Link` and one session."""
 
     def __init__(
         self,
-        target: ChannelTarget,
+        session: Session,
         sink: SessionSink,
         normalize: EventNormalizer,
-        timeouts: Timeouts,
+        token: TokenSource | None,
     ) -> None:
-        self._target = target
+        self._loop = asyncio.get_running_loop()
+        self._session = session
         self._sink = sink
         self._normalize = normalize
-        self._timeouts = timeouts
-        self._chat_channel = pusher.chat_channel(target.chatroom_id)
-        self._loop = asyncio.get_running_loop()
-        # connection_established's activity timeout; an Ending if the handshake failed; None if
-        # the server answered with a pusher:error (its close follows)
-        self._established: asyncio.Future[float | Ending | None] = self._loop.create_future()
+        self._token = token
+        watchdog = session.watchdog
+        self._feed = watchdog.event if watchdog is not None else None
+        self._wake = asyncio.Event()
+        self._confirmed = False
         self._link: _Link | None = None
-        self._dead: Ending | None = None  # why we dropped the connection ourselves
-        self._error_code: int | None = None  # from a pusher:error before the close
-        self._error_message = ""
-        self._confirmed = False  # the chat channel's subscription succeeded (once per session)
-        self.watchdog: SilenceWatchdog | None = None  # set by the connector when it watches
+        self._refreshing: asyncio.Task[None] | None = None
 
     def on_message(self, raw: BytesLike) -> None:
-        if not self._established.done():
-            self._on_handshake(raw)
-            return
-        try:
-            message = pusher.decode_frame(raw)
-            if type(message) is pusher.ChannelEvent:
+        link = self._link  # (None for a message that came with the upgrade's answer)
+        now = link.last_read_at if link is not None else self._loop.time()  # this read's time
+        session = self._session
+        for message in session.receive(raw, now):
+            try:
                 event = self._normalize(message)
-                if event is not None:
-                    if self.watchdog is not None:
-                        self.watchdog.event(self._loop.time())
-                    self._sink.event(event)
-            else:
-                self._on_control(message)
-        except ValueError as exc:  # FrameError, PayloadError: logged and skipped
-            log.warning("skipped a malformed frame: %s", exc)
+            except ValueError as exc:  # PayloadError: logged and skipped
+                log.warning("skipped a malformed event: %s", exc)
+                continue
+            if event is not None:
+                if self._feed is not None:
+                    self._feed(now)  # the channel is not silent
+                self._sink.event(event)
+        if session.changed:  # rare: a control frame, an ending
+            session.changed = False
+            if session.subscribed and not self._confirmed:
+                self._confirmed = True  # once: a resubscription is not a new connection
+                self._sink.subscribed()
+            self._flush()
+            self._wake.set()  # the timers may have moved earlier, or the session is over
 
     async def run(self, link: _Link) -> Ending:
         self._link = link
-        handshake = await self._handshake(link)
-        if isinstance(handshake, Ending):
-            return handshake
-        for channel in pusher.public_channels(self._target.chatroom_id, self._target.channel_id):
-            link.send_text(pusher.encode_subscribe(channel))
-        await self._keep_alive(link, handshake)
-        return self._ending()
-
-    async def _handshake(self, link: _Link) -> float | Ending:
-        """The activity timeout to use, or how the session ended before it began."""
-        try:
-            async with asyncio.timeout(self._timeouts.open):
-                await asyncio.wait((self._established, link.lost), return_when="FIRST_COMPLETED")
-        except TimeoutError:
-            return Ending(
-                EndingKind.BACKOFF,
-                NO_ANSWER,
-                f"no connection_established within {self._timeouts.open:g} s",
-            )
-        if not self._established.done():  # lost before the server said anything
-            return self._ending()
-        result = self._established.result()
-        if result is None:  # pusher:error instead: wait for the close that follows it
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(self._timeouts.close):
-                    await asyncio.shield(link.lost)
-            return self._ending()
-        return result
-
-    def _on_handshake(self, raw: BytesLike) -> None:
-        try:
-            message = pusher.decode_frame(raw)
-        except pusher.FrameError as exc:
-            self._established.set_result(
-                Ending(EndingKind.BACKOFF, ODD_ANSWER, f"bad handshake: {exc}")
-            )
-            return
-        if isinstance(message, pusher.ConnectionEstablished):
-            server_timeout = message.activity_timeout or self._timeouts.max_activity
-            self._established.set_result(min(self._timeouts.max_activity, server_timeout))
-        elif isinstance(message, pusher.PusherError):
-            self._error_code = message.code
-            self._error_message = message.message
-            self._established.set_result(None)
-        else:
-            kind = type(message).__name__
-            self._established.set_result(
-                Ending(
-                    EndingKind.BACKOFF,
-                    ODD_ANSWER,
-                    f"bad handshake: expected connection_established, got {kind}",
-                )
-            )
-
-    def _on_control(self, message: pusher.ServerMessage) -> None:
-        if isinstance(message, pusher.Ping):
-            self._send(pusher.encode_pong())
-        elif isinstance(message, pusher.SubscriptionSucceeded):
-            if message.channel == self._chat_channel and not self._confirmed:
-                self._confirmed = True  # a resubscription (the watchdog's) is no new connection
-                self._sink.subscribed()
-        elif isinstance(message, pusher.PusherError):
-            if message.code is None:  # not fatal: the connection stays, and only this says so
-                log.warning("pusher error without a code: %s", message.message)
-            else:  # the close that follows ends the session, and its reason says this
-                log.debug("pusher error %s: %s", message.code, message.message)
-                self._error_code = message.code
-                self._error_message = message.message
-        elif isinstance(message, pusher.SubscriptionError):
-            if message.channel == self._chat_channel:  # the session's ending says this
-                self._dead = Ending(
-                    EndingKind.BACKOFF,
-                    SUBSCRIPTION_REFUSED,
-                    f"subscription to {message.channel} refused: {message.message}",
-                )
-                self._abort()
-            else:
-                log.warning("subscription to %s refused: %s", message.channel, message.message)
-
-    def _send(self, frame: str) -> None:
-        if self._link is not None:
-            self._link.send_text(frame)
-
-    def _abort(self) -> None:
-        if self._link is not None:
-            self._link.abort()
-
-    async def _keep_alive(self, link: _Link, activity_timeout: float) -> None:
-        """Until the link is lost: ping after `activity_timeout` of silence; no frame
-        `pong` seconds later means the connection is half-open."""
-        lost = link.lost
-        while not lost.done():
-            idle_until = link.last_read_at + activity_timeout
+        session = self._session
+        session.start(self._loop.time())
+        session.changed = False
+        if session.subscribed and not self._confirmed:  # (everything came with the upgrade)
+            self._confirmed = True
+            self._sink.subscribed()
+        self._flush()
+        while not link.lost.done() and session.ending is None:
             now = self._loop.time()
-            if self.watchdog is not None:
-                if self._confirmed and self._check_silence(link, now):
-                    return
-                # (also before the confirmation: its arrival does not wake this loop)
-                idle_until = min(idle_until, self.watchdog.next_check(now))
-            if now < idle_until:
-                await asyncio.wait((lost,), timeout=idle_until - now)
-                continue
-            if link.last_read_at + activity_timeout > self._loop.time():
-                continue  # woken for the watchdog only
-            pinged_at = self._loop.time()
-            link.send_text(pusher.encode_ping())
-            await asyncio.wait((lost,), timeout=self._timeouts.pong)
-            if not lost.done() and link.last_read_at < pinged_at:
-                self._dead = Ending(
-                    EndingKind.BACKOFF,
-                    WENT_SILENT,
-                    f"no answer to ping in {self._timeouts.pong:g} s: connection dead",
-                )
-                link.abort()  # half-open: a close handshake would hang
-                await lost
+            session.tick(now, getattr(self._sink, "live", False) is True)
+            if session.refresh_wanted and self._refreshing is None and self._token is not None:
+                self._refreshing = self._loop.create_task(self._refresh(self._token))
+            self._flush()
+            if session.ending is not None:
+                break
+            await self._sleep(now)
+        if session.ending is not None:
+            if session.frozen:
+                link.abort()  # a close handshake would hang
+            return session.ending
+        return self._closed(link)
 
-    def _check_silence(self, link: _Link, now: float) -> bool:
-        """The silence watchdog (while Live): resubscribe, then give up on the socket. True when
-        the session is to end (its ending is set)."""
-        assert self.watchdog is not None
-        action = self.watchdog.check(now, getattr(self._sink, "live", False) is True)
-        if action is SilenceAction.RESUBSCRIBE:
-            log.warning("no channel event for %g s while live: resubscribing", self.watchdog.limit)
-            channels = pusher.public_channels(self._target.chatroom_id, self._target.channel_id)
-            for channel in channels:
-                link.send_text(pusher.encode_unsubscribe(channel))
-                link.send_text(pusher.encode_subscribe(channel))
-        elif action is SilenceAction.RECONNECT:
-            self._dead = Ending(
-                EndingKind.RECONNECT_NOW, SILENT_REASON, silent_detail(self.watchdog.limit)
+    def stop(self) -> None:
+        if self._refreshing is not None:
+            self._refreshing.cancel()
+
+    async def _sleep(self, now: float) -> None:
+        """Until the next timer, a message that may have moved it earlier, or the link's loss."""
+        deadline = self._session.next_deadline()
+        timeout = None if deadline is None else max(0.0, deadline - now)
+        self._wake.clear()
+        self._session.changed = False
+        waiter = self._loop.create_task(self._wake.wait())
+        assert self._link is not None
+        try:
+            await asyncio.wait(
+                (self._link.lost, waiter), timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )
-            return True
-        return False
+        finally:
+            waiter.cancel()
 
-    def _ending(self) -> Ending:
-        if self._dead is not None:
-            return self._dead
-        link = self._link
-        sent = link.ws.close_sent if link is not None else None
+    async def _refresh(self, token: TokenSource) -> None:
+        try:
+            fresh = await token()
+        finally:
+            self._refreshing = None
+        self._session.refresh(fresh, self._loop.time())
+        self._flush()
+        self._wake.set()
+
+    def _flush(self) -> None:
+        if self._link is not None:
+            for text in self._session.take_outgoing():
+                self._link.send_text(text)
+
+    def _closed(self, link: _Link) -> Ending:
+        """The socket closed before the session decided an ending: the session's verdict, from
+        the close frame, or from what the socket knows."""
+        sent = link.ws.close_sent
         if sent is not None and sent.code == 1009:  # we refused a frame over MAX_FRAME_BYTES
             detail = f"a frame over the {MAX_FRAME_BYTES:,}-byte limit (close 1009)"
-            return classify_ending(None, FRAME_TOO_LARGE, detail)
-        rcvd = link.ws.close_rcvd if link is not None else None
-        code = rcvd.code if rcvd is not None else None
-        if code is None or code == 1006:
-            code = self._error_code if self._error_code is not None else code
-        if code is None or code == 1006:
-            if self._error_message:  # a pusher:error without a code, then the connection went
-                return classify_ending(None, SERVER_ERROR, self._error_message)
-            if link is not None and link.lost_exc is not None:
-                return classify_ending(None, *describe_network_error(link.lost_exc))
-            return classify_ending(None, LOST, "closed without a close frame")
-        detail = pusher.describe_close(code)
-        if rcvd is not None and rcvd.reason and code == rcvd.code:
-            detail += f": {rcvd.reason}"
-        elif code == self._error_code and self._error_message:
-            detail += f": {self._error_message}"
-        return server_closed(code, detail)
+            return self._session.closed(None, "", classify_ending(None, FRAME_TOO_LARGE, detail))
+        rcvd = link.ws.close_rcvd
+        if link.lost_exc is not None:
+            cause = classify_ending(None, *describe_network_error(link.lost_exc))
+        else:
+            cause = classify_ending(None, LOST, "closed without a close frame")
+        if rcvd is None:
+            return self._session.closed(None, "", cause)
+        return self._session.closed(rcvd.code, rcvd.reason, cause)
