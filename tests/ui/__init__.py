@@ -74,3 +74,13 @@ def make_event(
         timestamp=timestamp,
         data=data,
     )
+
+
+class FakeClock:
+    """A clock the test sets: `clock.now = ...`; the widgets call it for the time."""
+
+    def __init__(self, now: float = 1_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now

@@ -3,7 +3,6 @@ and the provider choice in Settings (issue 14)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,30 +15,7 @@ from app.settings import Settings, SettingsStore
 from app.ui.settings_page import SettingsPage
 from app.ui.sources_panel import SourcesPanel
 from app.ui.status_card import KickStatusCard
-from tests.ui import themed
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def card(qapp: QApplication, qtbot: QtBot, clock: FakeClock) -> Iterator[KickStatusCard]:
-    with themed(qapp):
-        widget = KickStatusCard(clock=clock)
-        qtbot.addWidget(widget)
-        widget.show()
-        qtbot.waitExposed(widget)
-        yield widget
+from tests.ui import FakeClock, themed
 
 
 def via_text(card: KickStatusCard) -> QLabel:

@@ -20,7 +20,7 @@ from app.core.state import ConnectionState as S
 from app.core.supervisor import Status
 from app.ui.sources_panel import KickSourceCard, SourcesPanel, parse_manual_ids, slug_error
 from app.ui.status_card import KickStatusCard
-from tests.ui import center_color, themed
+from tests.ui import FakeClock, center_color, themed
 
 
 @pytest.fixture
@@ -323,19 +323,6 @@ def test_reason_is_shown_on_error(panel: SourcesPanel) -> None:
     assert detail.text() == "Kick has no channel named 'x'."
     panel.set_status(Status(S.CONNECTING, slug="x"))
     assert not detail.isVisible()
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture

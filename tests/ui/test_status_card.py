@@ -6,13 +6,12 @@ import asyncio
 import re
 import socket
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QApplication, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.core.state import ConnectionState as S
@@ -20,7 +19,7 @@ from app.core.supervisor import Status
 from app.kick.transport import describe_network_error, error_text, server_closed
 from app.ui import theme
 from app.ui.status_card import KickStatusCard, PulseDot, format_count, format_duration
-from tests.ui import center_color, themed
+from tests.ui import FakeClock, center_color
 
 # What the design says each state looks like (design.md §1, resources/theme.qss).
 STATE_COLORS = {
@@ -39,29 +38,6 @@ STATE_TEXT = {
     S.RECONNECTING: "Reconnecting",
     S.ERROR: "Error",
 }
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def card(qapp: QApplication, qtbot: QtBot, clock: FakeClock) -> Iterator[KickStatusCard]:
-    with themed(qapp):
-        widget = KickStatusCard(clock=clock)
-        qtbot.addWidget(widget)
-        widget.show()
-        qtbot.waitExposed(widget)
-        yield widget
 
 
 def child(card: QWidget, name: str) -> QWidget:
