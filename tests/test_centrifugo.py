@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -157,6 +158,26 @@ def test_the_token_is_refreshed_before_the_ttl_runs_out() -> None:
     reply = {"id": command["id"], "refresh": {"expires": True, "ttl": 600}}
     session.receive(frames(reply), 542.0)
     assert session.next_deadline() == 542.0 + 540.0
+
+
+def test_a_server_answering_every_refresh_with_ttl_0_gets_one_refresh_per_retry_gap() -> None:
+    session = connected(ttl=0, ping=0, now=0.0)  # hostile or broken: expires at once
+    session.tick(0.0)
+    assert session.refresh_wanted  # the first refresh goes at once
+    refreshes_at: list[float] = []
+    now = 0.0
+    while now < 60.0:
+        session.tick(now)
+        if session.refresh_wanted:
+            session.refresh(f"T{len(refreshes_at)}", now)
+            [command] = sent(session)
+            refreshes_at.append(now)
+            session.receive(
+                frames({"id": command["id"], "refresh": {"expires": True, "ttl": 0}}), now
+            )
+        now += 0.1
+    gaps = [b - a for a, b in itertools.pairwise(refreshes_at)]
+    assert len(refreshes_at) <= 13 and min(gaps) >= centrifugo.REFRESH_RETRY - 1e-9
 
 
 def test_a_failed_token_fetch_asks_again_later() -> None:

@@ -261,6 +261,7 @@ class CentrifugoSession:
         self._send_pong = False
         self._last_frame_at = 0.0
         self._refresh_at: float | None = None
+        self._last_refresh_sent: float | None = None
 
     # -- driven by the socket driver --------------------------------------------------------
 
@@ -338,6 +339,7 @@ class CentrifugoSession:
             self._refresh_at = now + self._timeouts.refresh_retry
             return
         self._token = token
+        self._last_refresh_sent = now
         self._send("refresh", encode_refresh, token)
 
     def resubscribe(self) -> None:
@@ -436,7 +438,12 @@ class CentrifugoSession:
             return
         ttl = _seconds(body.get("ttl"))
         margin = min(60.0, max(5.0, ttl * REFRESH_MARGIN))
-        self._refresh_at = now + max(0.0, ttl - margin)
+        due = now + max(0.0, ttl - margin)
+        if self._last_refresh_sent is not None:
+            # A server that keeps answering with a tiny ttl must not make us fetch tokens back
+            # to back: one refresh per `refresh_retry` at most (the server ends an expired one).
+            due = max(due, self._last_refresh_sent + self._timeouts.refresh_retry)
+        self._refresh_at = due
 
     def _error(self, method: str, channel: str, error: dict[str, Any], now: float) -> None:
         code = _int(error.get("code"))
