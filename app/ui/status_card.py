@@ -62,6 +62,8 @@ __all__ = [
 # Which indicators pulse (design.md §1). Behaviour, not colour: the colours live in the QSS.
 PULSING_STATES = frozenset({ConnectionState.CONNECTING, ConnectionState.RECONNECTING})
 _NO_VALUE = "—"
+# States from which the card's Connect button starts a connection to the channel it shows.
+_CONNECTABLE = frozenset({ConnectionState.DISCONNECTED, ConnectionState.ERROR})
 
 
 class StatusFields(Protocol):
@@ -579,7 +581,7 @@ class KickStatusCard(QFrame):
 
     def _on_connect_clicked(self) -> None:
         slug = self._shown.slug
-        if slug and self._shown.state is ConnectionState.DISCONNECTED:
+        if slug and self._shown.state in _CONNECTABLE:
             self.connectRequested.emit(slug)
 
     # -- the 1 s tick --------------------------------------------------------------------------
@@ -613,7 +615,8 @@ class KickStatusCard(QFrame):
         self._slug.setText(f"kick.com/{status.slug}" if status.slug else "")
         self._slug.setVisible(bool(status.slug))
         self._hint.setVisible(state is ConnectionState.DISCONNECTED and not channel)
-        can_connect = state is ConnectionState.DISCONNECTED and bool(status.slug)
+        # Error too: a lookup Cloudflare blocked, or a fatal close, may work a while later.
+        can_connect = state in _CONNECTABLE and bool(status.slug)
         self._connect.setVisible(can_connect)
         if can_connect:
             self._connect.setAccessibleName(f"Connect to {channel}")

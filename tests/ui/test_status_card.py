@@ -151,7 +151,12 @@ def test_a_known_channel_while_disconnected_is_shown_with_connect(
 
     for state in S:
         card.set_status(status_for(state, clock))
-        assert connect.isVisible() is (state is S.DISCONNECTED), state
+        assert connect.isVisible() is (state in (S.DISCONNECTED, S.ERROR)), state
+    # After an error (a blocked lookup, a fatal close) the user can try again from here.
+    card.set_status(Status(S.ERROR, slug="nightowlgg", reason="Kick blocked the lookup"))
+    with qtbot.waitSignal(card.connectRequested, timeout=1_000) as clicked:
+        qtbot.mouseClick(connect, Qt.MouseButton.LeftButton)
+    assert clicked.args == ["nightowlgg"]
     card.set_status(Status())
     assert not connect.isVisible()
     assert label(card, "channelName") == "No channel yet"
