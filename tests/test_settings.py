@@ -6,6 +6,7 @@ import dataclasses
 import json
 import logging
 import os
+import shutil
 import stat
 import threading
 from pathlib import Path
@@ -246,3 +247,21 @@ def test_backups_are_bounded(store: SettingsStore) -> None:
     names = sorted(p.name for p in store.dir.iterdir())
     assert len(names) == MAX_BACKUPS
     assert store.backup_path.read_text() == f"bad {MAX_BACKUPS + 2}"  # the newest
+
+
+def test_a_save_problem_is_said_once_per_run_of_failures(tmp_path: Path) -> None:
+    blocker = tmp_path / "parent"
+    blocker.write_text("a file where the config folder's parent should be")
+    store = SettingsStore(blocker / "VMSC")
+    told: list[str] = []
+    store.problem_listeners.append(told.append)
+    for _ in range(3):
+        assert not store.save(Settings(kick_slug="a"))
+    assert len(told) == 1 and "cannot be saved" in told[0]
+    blocker.unlink()  # the folder becomes writable again...
+    assert store.save(Settings())
+    assert store.save_problem is None
+    shutil.rmtree(blocker)  # ...and fails once more: said again
+    blocker.write_text("x")
+    assert not store.save(Settings())
+    assert len(told) == 2

@@ -48,6 +48,7 @@ import msgspec
 
 from app.core.events import JSON_ERRORS
 from app.kick import constants as C
+from app.kick.coerce import as_int
 from app.kick.slug import validate_slug
 from app.kick.transport import (
     DROPPED,
@@ -159,19 +160,6 @@ class BadResponse(LookupFailed):
 # -- parsing ------------------------------------------------------------------------------------
 
 
-def _as_int(value: Any) -> int | None:
-    """An id or count sent as a number or a numeric string; None for anything else."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if -(2**63) <= value < 2**63 else None
-    # (at most 19 digits: an id; and int() refuses strings past 4,300 digits with ValueError)
-    text = value.strip() if isinstance(value, str) else ""
-    if text.isascii() and text.isdigit() and len(text) <= 19:
-        return int(text)
-    return None
-
-
 def _as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -188,8 +176,8 @@ def _is_challenge(headers: Mapping[str, str], content: bytes) -> bool:
 def _channel_info(slug: str, body: Any) -> ChannelInfo:
     if not isinstance(body, dict):
         raise BadResponse(f"expected a JSON object, got {type(body).__name__}")
-    channel_id = _as_int(body.get("id"))
-    chatroom_id = _as_int(_as_dict(body.get("chatroom")).get("id"))
+    channel_id = as_int(body.get("id"))
+    chatroom_id = as_int(_as_dict(body.get("chatroom")).get("id"))
     if channel_id is None:
         raise BadResponse("no channel id")
     if chatroom_id is None:
@@ -204,12 +192,12 @@ def _channel_info(slug: str, body: Any) -> ChannelInfo:
         slug=real_slug.lower() if isinstance(real_slug, str) and real_slug else slug,
         channel_id=channel_id,
         chatroom_id=chatroom_id,
-        user_id=_as_int(body.get("user_id", user.get("id"))),
+        user_id=as_int(body.get("user_id", user.get("id"))),
         display_name=username if isinstance(username, str) and username else slug,
         is_live=isinstance(live, dict) and stream.get("is_live", True) not in (False, 0, None),
-        viewer_count=_as_int(stream.get("viewer_count")),
+        viewer_count=as_int(stream.get("viewer_count")),
         session_title=title if isinstance(title, str) else None,
-        followers_count=_as_int(body.get("followers_count")),
+        followers_count=as_int(body.get("followers_count")),
     )
 
 

@@ -33,6 +33,7 @@ import msgspec
 
 from app.core.events import JSON_ERRORS
 from app.core.supervisor import Ending, EndingKind
+from app.kick.coerce import as_int
 from app.kick.pusher import ChannelEvent
 
 log = logging.getLogger(__name__)
@@ -187,19 +188,6 @@ def publication_event(channel: str, pub: Any) -> ChannelEvent:
     if not isinstance(event, str) or not event:
         raise FrameError("publication has no event name")
     return ChannelEvent(event, channel, data.get("data"))
-
-
-def _int(value: Any) -> int | None:
-    """An id or code sent as a number or a numeric string (ASCII digits, at most 19: int()
-    refuses strings past 4,300 digits and "²", which isdigit() passes); None for the rest."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value if -(2**63) <= value < 2**63 else None
-    text = value.strip() if isinstance(value, str) else ""
-    if text.isascii() and text.isdigit() and len(text) <= 19:
-        return int(text)
-    return None
 
 
 def _seconds(value: Any) -> float:
@@ -380,7 +368,7 @@ class CentrifugoSession:
             self.refresh_wanted = False
 
     def _frame(self, frame: dict[str, Any], now: float) -> Any:
-        command_id = _int(frame.get("id"))
+        command_id = as_int(frame.get("id"))
         if command_id:
             self._reply(command_id, frame, now)
             return None
@@ -399,7 +387,7 @@ class CentrifugoSession:
             return publication_event(channel, push["pub"])
         disconnect = push.get("disconnect")
         if isinstance(disconnect, dict):
-            code = _int(disconnect.get("code"))
+            code = as_int(disconnect.get("code"))
             reason = _text(disconnect.get("reason"))
             self._end(disconnect_ending(code, reason))
         elif "unsubscribe" in push and channel == self._confirm_channel:
@@ -446,7 +434,7 @@ class CentrifugoSession:
         self._refresh_at = due
 
     def _error(self, method: str, channel: str, error: dict[str, Any], now: float) -> None:
-        code = _int(error.get("code"))
+        code = as_int(error.get("code"))
         message = _text(error.get("message"))
         detail = f"{method or 'command'} error {code}: {message}".rstrip(": ")
         if method == "connect":
