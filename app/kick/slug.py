@@ -23,6 +23,12 @@ def _describe_char(char: str) -> str:
     return repr(char) if char.isprintable() else f"the character {char!r}"
 
 
+def canonical_slug(text: str) -> str:
+    """The one spelling of a slug the app compares and stores: stripped, lower case. Kick's
+    usernames are case-insensitive. No checks: `validate_slug` is for what a streamer typed."""
+    return text.strip().lower()
+
+
 def validate_slug(text: str) -> str:
     """The slug for a typed username: stripped, letters/digits/_/-, 1-25 characters, lower case.
 
@@ -46,7 +52,7 @@ def validate_slug(text: str) -> str:
         raise InvalidSlugError(
             f"{_capitalize(_describe_char(bad))} is not allowed in a Kick username: {rule}"
         )
-    return slug.lower()
+    return canonical_slug(slug)
 
 
 def _capitalize(text: str) -> str:
