@@ -63,7 +63,7 @@ def test_file(tmp_path: Path) -> None:
     out = events(result.stdout)
     assert [e.type.value for e in out] == EXPECTED_TYPES
     assert {e.channel for e in out} == {"nightowlgg"}
-    assert out[0].data["emotes"] == [
+    assert out[0].to_dict()["data"]["emotes"] == [
         {"id": "37226", "name": "KEKW"},
         {"id": "39261", "name": "kkHuh"},
     ]

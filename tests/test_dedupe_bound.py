@@ -9,6 +9,7 @@ import pytest
 
 from app.core.events import EventType, StreamEvent
 from app.kick.dedupe import DEFAULT_MAX_KEYS, MAX_KEY_CHARS, Deduper, dedupe_key
+from tests.event_samples import make_data
 
 BOUND = 2 * 2**20  # the bound dedupe.py states for DEFAULT_MAX_KEYS keys
 
@@ -20,7 +21,7 @@ def event(ident: str, kind: EventType = EventType.CHAT, **data: object) -> Strea
         channel="c",
         username="u",
         timestamp="2026-03-14T00:00:00+00:00",
-        data=data,
+        data=make_data(kind, **data),
     )
 
 

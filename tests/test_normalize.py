@@ -22,6 +22,7 @@ from app.kick.normalize import (
     parse_emotes,
 )
 from app.kick.pusher import ChannelEvent, FrameError, decode_frame
+from tests.event_samples import make_data
 from tests.fixtures import FRAMES_DIR
 
 NOW = datetime(2026, 3, 14, 20, 0, tzinfo=UTC)
@@ -353,7 +354,7 @@ def chat(content: Any = "hello", **changes: Any) -> ChannelEvent:
 def chat_data(msg: ChannelEvent) -> dict[str, Any]:
     event = normalizer().to_stream_event(msg)
     assert event is not None and event.type is EventType.CHAT
-    return dict(event.data)
+    return event.to_dict()["data"]
 
 
 @pytest.mark.parametrize(
@@ -377,7 +378,7 @@ def test_unicode_with_ensure_ascii_escapes() -> None:
     msg = ChannelEvent("App\\Events\\ChatMessageEvent", None, json.dumps(data, ensure_ascii=True))
     event = normalizer().to_stream_event(msg)
     assert event is not None
-    assert (event.username, event.data["message"]) == ("ñandú", "🎉 ñ")
+    assert (event.username, event.to_dict()["data"]["message"]) == ("ñandú", "🎉 ñ")
 
 
 def test_empty_content() -> None:
@@ -422,7 +423,7 @@ def test_ten_kilobyte_message() -> None:
 )
 def test_emote_tokens(content: str, emotes: list[tuple[str, str]]) -> None:
     expected = [{"id": emote_id, "name": name} for emote_id, name in emotes]
-    assert parse_emotes(content) == expected
+    assert [{"id": e.id, "name": e.name} for e in parse_emotes(content)] == expected
     data = chat_data(chat(content))
     assert data["emotes"] == expected
     assert data["message"] == content  # tokens stay in the text; the UI renders them
@@ -432,7 +433,7 @@ def test_emote_tokens(content: str, emotes: list[tuple[str, str]]) -> None:
 def test_numeric_ids_become_strings(ident: Any) -> None:
     event = normalizer().to_stream_event(chat(id=ident))
     assert event is not None
-    assert (event.id, event.data["chatId"]) == ("12345", "12345")
+    assert (event.id, event.to_dict()["data"]["chatId"]) == ("12345", "12345")
 
 
 def test_reply_with_numeric_original_id_and_no_original_sender() -> None:
@@ -476,7 +477,7 @@ def test_badges_are_cleaned() -> None:
     sender = {"username": "u", "identity": {"color": "#FFF", "badges": badges}}
     assert chat_data(chat(sender=sender))["senderIdentity"]["badges"] == [
         {"type": "subscriber", "text": "Subscriber", "count": 7},
-        {"type": "og"},
+        {"type": "og", "text": ""},  # the typed form always has a text
     ]
 
 
@@ -516,13 +517,13 @@ def test_channel_is_lower_cased() -> None:
 def test_data_as_an_object_from_a_lenient_server() -> None:
     data = {"id": "c1", "content": "hi", "sender": {"username": "u"}}
     event = normalizer().to_stream_event(ChannelEvent("ChatMessageEvent", None, data))
-    assert event is not None and event.data["message"] == "hi"
+    assert event is not None and event.to_dict()["data"]["message"] == "hi"
 
 
 def test_data_as_bytes() -> None:
     data = b'{"id": "c1", "content": "hi", "sender": {"username": "u"}}'
     event = normalizer().to_stream_event(ChannelEvent("ChatMessageEvent", None, data))
-    assert event is not None and event.data["message"] == "hi"
+    assert event is not None and event.to_dict()["data"]["message"] == "hi"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -675,11 +676,11 @@ def test_counts_as_strings() -> None:
     ban = event_of(
         "UserBannedEvent", {"user": {"username": "t"}, "duration": "10", "permanent": False}
     )
-    assert sub is not None and sub.data["months"] == 7
-    assert follow is not None and follow.data["followersCount"] == 48213
-    assert host is not None and host.data["viewers"] == 216
-    assert kicks is not None and kicks.data["amount"] == 500
-    assert ban is not None and ban.data["durationMinutes"] == 10
+    assert sub is not None and sub.to_dict()["data"]["months"] == 7
+    assert follow is not None and follow.to_dict()["data"]["followersCount"] == 48213
+    assert host is not None and host.to_dict()["data"]["viewers"] == 216
+    assert kicks is not None and kicks.to_dict()["data"]["amount"] == 500
+    assert ban is not None and ban.to_dict()["data"]["durationMinutes"] == 10
 
 
 @pytest.mark.parametrize("followed", [False, "false", 0, None])
@@ -705,7 +706,7 @@ def test_follow_event_is_a_follow_without_flag() -> None:
         "App\\Events\\FollowEvent", {"followers_count": 12, "user": {"username": "fox"}}
     )
     assert event is not None
-    assert (event.type, event.username, dict(event.data)) == (
+    assert (event.type, event.username, event.to_dict()["data"]) == (
         EventType.FOLLOW,
         "fox",
         {"followersCount": 12},
@@ -715,7 +716,10 @@ def test_follow_event_is_a_follow_without_flag() -> None:
 def test_subscription_message_and_missing_username() -> None:
     event = event_of("SubscriptionEvent", {"months": 2, "message": "love the stream"})
     assert event is not None
-    assert (event.username, dict(event.data)) == ("", {"months": 2, "message": "love the stream"})
+    assert (event.username, event.to_dict()["data"]) == (
+        "",
+        {"months": 2, "message": "love the stream"},
+    )
 
 
 def test_anonymous_gift() -> None:
@@ -723,7 +727,7 @@ def test_anonymous_gift() -> None:
         "GiftedSubscriptionsEvent", {"gifted_usernames": ["a", 7], "gifter_username": None}
     )
     assert event is not None
-    assert (event.username, dict(event.data)) == (
+    assert (event.username, event.to_dict()["data"]) == (
         "",
         {"giftedCount": 2, "gifterUsername": "", "recipients": ["a", "7"]},
     )
@@ -733,15 +737,21 @@ def test_ban_permanence_without_the_flag() -> None:
     permanent = event_of("UserBannedEvent", {"user": {"username": "t"}})
     timeout = event_of("UserBannedEvent", {"user": {"username": "t"}, "duration": 5})
     assert permanent is not None and timeout is not None
-    assert (permanent.data["permanent"], permanent.data["durationMinutes"]) == (True, None)
-    assert (timeout.data["permanent"], timeout.data["durationMinutes"]) == (False, 5)
+    assert (
+        permanent.to_dict()["data"]["permanent"],
+        permanent.to_dict()["data"]["durationMinutes"],
+    ) == (True, None)
+    assert (
+        timeout.to_dict()["data"]["permanent"],
+        timeout.to_dict()["data"]["durationMinutes"],
+    ) == (False, 5)
     assert permanent.username == timeout.username == ""  # moderator unknown
 
 
 def test_kicks_without_sender_or_message() -> None:
     event = event_of("KicksGifted", {"gift": {"amount": 100}})
     assert event is not None
-    assert (event.username, dict(event.data)) == (
+    assert (event.username, event.to_dict()["data"]) == (
         "",
         {"amount": 100, "giftName": "", "message": ""},
     )
@@ -751,19 +761,19 @@ def test_reward_with_input() -> None:
     data = {"reward_title": "Song request", "username": "u", "user_input": "darude - sandstorm"}
     event = event_of("RewardRedeemedEvent", data)
     assert event is not None
-    assert dict(event.data) == {"title": "Song request", "userInput": "darude - sandstorm"}
+    assert event.to_dict()["data"] == {"title": "Song request", "userInput": "darude - sandstorm"}
 
 
 def test_host_with_message() -> None:
     data = {"host_username": "h", "number_viewers": 3, "optional_message": "raid!"}
     event = event_of("App\\Events\\StreamHostEvent", data)
-    assert event is not None and event.data["message"] == "raid!"
+    assert event is not None and event.to_dict()["data"]["message"] == "raid!"
 
 
 def test_live_start_without_title() -> None:
     event = event_of("StreamerIsLive", {"livestream": {"id": 1}})
     assert event is not None
-    assert (dict(event.data), event.timestamp) == ({"title": ""}, NOW_ISO)
+    assert (event.to_dict()["data"], event.timestamp) == ({"title": ""}, NOW_ISO)
 
 
 def test_naive_clock_is_utc() -> None:
@@ -849,7 +859,7 @@ def test_sub_triple_is_one_subscribe() -> None:
         sample_frame("ChatMessageSentEvent.json"),
     ]
     events = feed_all(frames)
-    assert [(e.type, e.username, dict(e.data)) for e in events] == [
+    assert [(e.type, e.username, e.to_dict()["data"]) for e in events] == [
         (EventType.SUBSCRIBE, "pixel_mage", {"months": 7, "message": ""})
     ]
 
@@ -926,7 +936,14 @@ def test_dedupe_needs_room() -> None:
 
 
 def dummy_event(ident: str, kind: EventType = EventType.CHAT, **data: Any) -> StreamEvent:
-    return StreamEvent(id=ident, type=kind, channel="c", username="u", timestamp=NOW_ISO, data=data)
+    return StreamEvent(
+        id=ident,
+        type=kind,
+        channel="c",
+        username="u",
+        timestamp=NOW_ISO,
+        data=make_data(kind, **data),
+    )
 
 
 def test_dedupe_keys() -> None:

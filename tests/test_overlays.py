@@ -14,6 +14,7 @@ from app.core.events import EventType, StreamEvent
 from app.relay.server import ListenAddress, RelayServer
 from tests.browser import FakeKickFiles, chromium_page, require_chromium
 from tests.e2e_fixtures import soketi_fixture  # noqa: F401
+from tests.event_samples import make_data
 from tests.fake_kick_api import FakeKickApi
 from tests.kick_payloads import CHANNEL_ID, CHAT_CHANNEL, CHAT_EVENT, CHATROOM_ID
 from tests.relay_client import fixed_status
@@ -58,7 +59,7 @@ def event(kind: EventType, n: int, username: str = "pixel_mage", **data: Any) ->
         channel="nightowlgg",
         username=username,
         timestamp="2026-03-14T19:42:07+00:00",
-        data=data,
+        data=make_data(kind, **data),
     )
 
 
@@ -70,6 +71,7 @@ def chat(n: int, message: str, color: str = "#75FD46", badges: Any = ()) -> Stre
         emotes=[],
         chatId=f"chat-{n}",
         senderIdentity={"color": color, "badges": list(badges)},
+        replyTo=None,
     )
 
 
@@ -151,7 +153,9 @@ async def test_alerts_overlay_shows_one_alert_at_a_time_from_its_queue(relay: Re
             event(EventType.GIFT_SUB, 4, "gifter", giftedCount=5, gifterUsername="gifter")
         )
         relay.publish_event(event(EventType.KICKS, 5, amount=100, giftName="Hell Yeah"))
-        relay.publish_event(event(EventType.HOST, 6, hostUsername="big_host", viewers=42))
+        relay.publish_event(
+            event(EventType.HOST, 6, hostUsername="big_host", viewers=42, message="")
+        )
         seen: list[tuple[str, str]] = []
         for kind in ("follow", "subscribe", "gift_sub", "kicks", "host"):
             alert = page.locator(f'.alert[data-alert-type="{kind}"]')

@@ -20,6 +20,7 @@ from app.relay.server import (
     parse_listen_address,
     text_frame,
 )
+from tests.event_samples import chat_data
 from tests.relay_client import fixed_status, http_request, start_server, wait_until
 from tests.test_supervisor import ScriptedConnector, build, subscribe_then
 
@@ -33,7 +34,7 @@ def chat_event(n: int, message: str = "hi") -> StreamEvent:
         channel="nightowlgg",
         username="pixel_mage",
         timestamp="2026-03-14T19:42:07+00:00",
-        data={"message": message, "emotes": [], "chatId": f"msg-{n}"},
+        data=chat_data(message, f"msg-{n}"),
     )
 
 

@@ -18,6 +18,7 @@ from websockets.asyncio.client import connect
 
 from app.core.events import EventType, StreamEvent, json_lines
 from app.replay import BATCH, play, schedule
+from tests.event_samples import chat_data
 
 
 def chat(n: int, stamp: str) -> StreamEvent:
@@ -27,7 +28,7 @@ def chat(n: int, stamp: str) -> StreamEvent:
         channel="nightowlgg",
         username="pixel_mage",
         timestamp=stamp,
-        data={"message": f"hi {n}", "emotes": [], "chatId": f"msg-{n}"},
+        data=chat_data(f"hi {n}", f"msg-{n}"),
     )
 
 

@@ -14,6 +14,7 @@ import pytest
 from app.core.events import EventType, StreamEvent, json_lines
 from app.core.supervisor import ConnectRequest, Ending, EndingKind
 from app.session_log import SessionLog, session_dir, session_file_name
+from tests.event_samples import chat_data
 from tests.test_supervisor import ScriptedConnector, build, subscribe_then, until
 
 
@@ -24,7 +25,7 @@ def chat(n: int, text: str = "hi") -> StreamEvent:
         channel="nightowlgg",
         username="pixel_mage",
         timestamp="2026-03-14T19:42:07+00:00",
-        data={"message": f"{text} {n}", "emotes": [], "chatId": f"msg-{n}"},
+        data=chat_data(f"{text} {n}", f"msg-{n}"),
     )
 
 

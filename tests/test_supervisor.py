@@ -23,6 +23,7 @@ from app.core.supervisor import (
     Status,
     Supervisor,
 )
+from tests.event_samples import make_data
 
 S = ConnectionState
 TARGET = ChannelTarget(
@@ -37,7 +38,7 @@ def make_event(kind: EventType, n: int = 0) -> StreamEvent:
         channel="nightowlgg",
         username="u",
         timestamp="2026-03-14T19:42:07+00:00",
-        data={},
+        data=make_data(kind),
     )
 
 

@@ -127,7 +127,7 @@ async def test_handshake_subscribes_to_the_five_public_channels_and_delivers_eve
         assert sup.status.event_count == 3
         first = rec.events[0]
         assert first.type is EventType.CHAT and first.id == "msg-0"
-        assert first.data["emotes"] == [{"id": "37226", "name": "KEKW"}]
+        assert first.to_dict()["data"]["emotes"] == [{"id": "37226", "name": "KEKW"}]
         assert all(f["data"]["auth"] == "" for f in server.connections[0].received)
         await sup.disconnect()
         assert sup.status.state is S.DISCONNECTED
@@ -416,7 +416,7 @@ async def test_a_one_megabyte_frame_passes() -> None:
         sup, rec, _, _ = build(server)
         sup.connect(ConnectRequest("nightowlgg"))
         await rec.until(lambda: len(rec.events) == 2)
-        assert len(rec.events[0].data["message"]) == len(big)
+        assert len(rec.events[0].to_dict()["data"]["message"]) == len(big)
         await sup.disconnect()
 
 

@@ -144,7 +144,7 @@ async def test_a_message_sent_in_fragments_arrives_whole() -> None:
         session = start(connector(server.url()), sink)
         await sink.until(lambda: len(sink.events) == 2)
         assert [e.id for e in sink.events] == ["msg-7", "msg-8"]
-        assert sink.events[0].data["message"] == "split " * 2000
+        assert sink.events[0].to_dict()["data"]["message"] == "split " * 2000
         await disconnect(session)
 
 

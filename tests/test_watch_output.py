@@ -13,6 +13,7 @@ import msgspec
 
 from app.core.events import EventType, StreamEvent, json_lines
 from app.watch import _JsonLines
+from tests.event_samples import chat_data
 
 
 class CountingOutput(io.BytesIO):
@@ -32,7 +33,7 @@ def make_event(ident: str) -> StreamEvent:
         channel="nightowlgg",
         username="pixel_mage",
         timestamp="2026-03-14T19:42:07+00:00",
-        data={"message": f"hello {ident}"},
+        data=chat_data(f"hello {ident}", ident),
     )
 
 

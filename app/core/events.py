@@ -3,11 +3,26 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 import msgspec
+
+from app.core.payloads import (
+    BanData,
+    ChatData,
+    FollowData,
+    GiftSubData,
+    HostData,
+    KicksData,
+    LiveEndData,
+    LiveStartData,
+    MessageDeletedData,
+    Payload,
+    RewardData,
+    SubscribeData,
+    UnbanData,
+)
 
 
 class EventType(enum.StrEnum):
@@ -26,6 +41,22 @@ class EventType(enum.StrEnum):
 
 
 SOURCE_KICK = "kick"
+
+# The type of `data` for each event type.
+PAYLOAD_TYPES: dict[EventType, type[Payload]] = {
+    EventType.CHAT: ChatData,
+    EventType.FOLLOW: FollowData,
+    EventType.SUBSCRIBE: SubscribeData,
+    EventType.GIFT_SUB: GiftSubData,
+    EventType.LIVE_START: LiveStartData,
+    EventType.LIVE_END: LiveEndData,
+    EventType.MESSAGE_DELETED: MessageDeletedData,
+    EventType.BAN: BanData,
+    EventType.UNBAN: UnbanData,
+    EventType.HOST: HostData,
+    EventType.KICKS: KicksData,
+    EventType.REWARD: RewardData,
+}
 
 _FIELDS = ("id", "source", "type", "channel", "username", "timestamp", "data")
 
@@ -56,9 +87,18 @@ class StreamEvent(msgspec.Struct, frozen=True, gc=False, kw_only=True):
     channel: str
     username: str
     timestamp: str  # ISO 8601, UTC
-    data: Mapping[str, Any]
+    data: Payload  # of PAYLOAD_TYPES[type]
+
+    def __post_init__(self) -> None:
+        # The one check that binds the two: consumers dispatch on either and trust the other.
+        if type(self.data) is not PAYLOAD_TYPES[self.type]:
+            raise TypeError(
+                f"a {self.type.value} event's data is {PAYLOAD_TYPES[self.type].__name__}, "
+                f"not {type(self.data).__name__}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON form as Python objects (lists, not the payload's tuples)."""
         return {
             "id": self.id,
             "source": self.source,
@@ -66,7 +106,7 @@ class StreamEvent(msgspec.Struct, frozen=True, gc=False, kw_only=True):
             "channel": self.channel,
             "username": self.username,
             "timestamp": self.timestamp,
-            "data": dict(self.data),
+            "data": msgspec.json.decode(_ENCODER.encode(self.data)),
         }
 
     def to_json(self) -> str:
@@ -100,25 +140,22 @@ class StreamEvent(msgspec.Struct, frozen=True, gc=False, kw_only=True):
             datetime.fromisoformat(obj["timestamp"])
         except ValueError:
             raise EventFormatError(f"timestamp {obj['timestamp']!r} is not ISO 8601") from None
+        try:
+            data = msgspec.convert(obj["data"], PAYLOAD_TYPES[event_type])
+        except msgspec.ValidationError as exc:
+            raise EventFormatError(f"data of a {event_type.value} event: {exc}") from None
         return cls(
             id=obj["id"],
             type=event_type,
             channel=obj["channel"],
             username=obj["username"],
             timestamp=obj["timestamp"],
-            data=obj["data"],
+            data=data,
             source=obj["source"],
         )
 
 
-def _json_value(obj: object) -> object:
-    # `data` may be any Mapping (a read-only view, say); msgspec encodes only dicts natively.
-    if isinstance(obj, Mapping):
-        return dict(obj)
-    raise NotImplementedError(f"{type(obj).__name__} is not JSON")
-
-
-_ENCODER = msgspec.json.Encoder(enc_hook=_json_value)
+_ENCODER = msgspec.json.Encoder()
 
 
 def json_lines(events: list[StreamEvent]) -> bytes:

@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Hashable
 
 from app.core.events import EventType, StreamEvent
+from app.core.payloads import GiftSubData
 
 DEFAULT_MAX_KEYS = 4096
 DEFAULT_WINDOW_SECONDS = 10.0
@@ -51,10 +52,10 @@ def _bounded(key: str) -> str:
 
 def dedupe_key(event: StreamEvent) -> str:
     """What makes two StreamEvents the same action (a str of at most MAX_KEY_CHARS)."""
-    if event.type is EventType.GIFT_SUB:
-        data = event.data
-        recipients = sorted(name.casefold() for name in data["recipients"])
-        action = "\0".join([data["gifterUsername"].casefold(), *recipients])
+    data = event.data
+    if isinstance(data, GiftSubData):
+        recipients = sorted(name.casefold() for name in data.recipients)
+        action = "\0".join([data.gifter_username.casefold(), *recipients])
         return "gift:" + _digest(action)
     # Kick ids are unique UUIDs and digests include the event name: no cross-type clashes.
     return _bounded(event.id)

@@ -23,6 +23,25 @@ from typing import Annotated, Any
 import msgspec
 
 from app.core.events import JSON_ERRORS, EventType, StreamEvent
+from app.core.payloads import (
+    Badge,
+    BanData,
+    ChatData,
+    FollowData,
+    GiftSubData,
+    HostData,
+    KicksData,
+    LiveEndData,
+    LiveStartData,
+    MessageDeletedData,
+    Payload,
+    ReplyTo,
+    RewardData,
+    SenderIdentity,
+    SubscribeData,
+    UnbanData,
+    parse_emotes,
+)
 from app.kick.dedupe import Deduper
 from app.kick.pusher import ChannelEvent, decode_frame
 
@@ -31,7 +50,7 @@ log = logging.getLogger(__name__)
 EVENT_PREFIX = "App\\Events\\"
 
 Clock = Callable[[], datetime]
-Payload = dict[str, Any]
+Json = dict[str, Any]  # a decoded JSON object from Kick, not yet checked
 
 
 class PayloadError(ValueError):
@@ -62,9 +81,6 @@ NOT_USER_EVENTS = frozenset(
     }
 )
 
-# `[emote:ID:NAME]` anywhere in the text, glued to words or to each other; a name is anything up
-# to the closing bracket without brackets or spaces, so `[emote:1:[emote:2:B]` yields only 2:B.
-_EMOTE = re.compile(r"\[emote:(\d+):([^\[\]\s]+)\]")
 _TIMESTAMP = re.compile(
     r"(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(\.\d+)?\s*(Z|[+-]\d\d:?\d\d)?", re.IGNORECASE
 )
@@ -112,15 +128,6 @@ def iso_utc(value: object) -> str | None:
         return None
 
 
-def parse_emotes(content: str) -> list[dict[str, str]]:
-    """Each distinct `[emote:ID:NAME]` in `content`, in order of first appearance."""
-    if "[emote:" not in content:
-        return []
-    found = _EMOTE.findall(content)
-    distinct = dict.fromkeys(found) if len(found) > 1 else found  # drops repeats, keeps the order
-    return [{"id": emote_id, "name": name} for emote_id, name in distinct]
-
-
 def event_digest(name: str, raw: object) -> str:
     """A deterministic id for a payload without one: the same delivery gives the same id."""
     if isinstance(raw, str):
@@ -157,19 +164,19 @@ def _wrong(name: str, field: str, value: object, expected: str) -> PayloadError:
     return PayloadError(f"{name}: {field!r} is {_kind(value)}, expected {expected}")
 
 
-def _object(data: Payload, key: str, name: str, field: str | None = None) -> Payload:
+def _object(data: Json, key: str, name: str, field: str | None = None) -> Json:
     value = data.get(key)
     if isinstance(value, dict):
         return value
     raise _wrong(name, field or key, value, "an object")
 
 
-def _optional_object(data: Payload, key: str) -> Payload:
+def _optional_object(data: Json, key: str) -> Json:
     value = data.get(key)
     return value if isinstance(value, dict) else {}
 
 
-def _text(data: Payload, key: str, name: str, field: str | None = None) -> str:
+def _text(data: Json, key: str, name: str, field: str | None = None) -> str:
     """A required string."""
     value = data.get(key)
     if isinstance(value, str):
@@ -177,7 +184,7 @@ def _text(data: Payload, key: str, name: str, field: str | None = None) -> str:
     raise _wrong(name, field or key, value, "a string")
 
 
-def _optional_text(data: Payload, key: str, name: str, field: str | None = None) -> str:
+def _optional_text(data: Json, key: str, name: str, field: str | None = None) -> str:
     """A string that may be missing or null ("" then); any other type is an error."""
     value = data.get(key)
     if value is None:
@@ -196,7 +203,7 @@ def _id(value: object) -> str | None:
     return None
 
 
-def _required_id(data: Payload, key: str, name: str, field: str | None = None) -> str:
+def _required_id(data: Json, key: str, name: str, field: str | None = None) -> str:
     value = data.get(key)
     ident = _id(value)
     if ident is None:
@@ -217,7 +224,7 @@ def _as_count(value: object) -> int | None:
     return None
 
 
-def _count(data: Payload, key: str, name: str, field: str | None = None) -> int:
+def _count(data: Json, key: str, name: str, field: str | None = None) -> int:
     """A required count; numbers may arrive as strings ("7")."""
     value = data.get(key)
     count = _as_count(value)
@@ -232,36 +239,32 @@ def _flag(value: object) -> bool:
     return bool(value)
 
 
-def _badges(value: object) -> list[Payload]:
-    """Kick's badge objects ({type, text, count?}) as they are when they are clean (the common
-    case: no copy); otherwise without junk entries and with counts coerced to int."""
+def _badges(value: object) -> tuple[Badge, ...]:
+    """Kick's badge objects ({type, text, count?, active?}) that have a type, counts coerced to int.
+    For the lenient path only: the usual shape decodes straight into Badges."""
     if type(value) is not list:
-        return []
-    for badge in value:
-        if type(badge) is not dict or type(badge.get("count", 0)) is not int:
-            break
-    else:
-        return value
+        return ()
     badges = []
     for badge in value:
-        if isinstance(badge, dict):
-            if "count" in badge:  # a copy: the payload may be the caller's object
-                badge = {**badge, "count": _as_count(badge["count"])}
-            badges.append(badge)
-    return badges
-
-
-class _Identity(msgspec.Struct, gc=False):
-    color: str = ""
-    badges: list[Payload] = msgspec.field(default_factory=list)
+        if isinstance(badge, dict) and isinstance(badge.get("type"), str):
+            text, active = badge.get("text"), badge.get("active")
+            badges.append(
+                Badge(
+                    badge["type"],
+                    text if isinstance(text, str) else "",
+                    _as_count(badge.get("count")),
+                    active if isinstance(active, bool) else None,
+                )
+            )
+    return tuple(badges)
 
 
 class _Sender(msgspec.Struct, gc=False):
     username: str
-    identity: _Identity | None = None
+    identity: SenderIdentity | None = None
 
 
-class _ChatPayload(msgspec.Struct, gc=False):
+class _ChatJson(msgspec.Struct, gc=False):
     """The usual shape of a ChatMessageEvent payload, for the hot path: msgspec checks every type
     while it decodes and skips the keys we do not use instead of building them. Any other shape (a
     numeric id, null content, no sender, ...) fails with ValidationError and goes through the
@@ -271,10 +274,11 @@ class _ChatPayload(msgspec.Struct, gc=False):
     sender: _Sender
     content: str = ""
     created_at: Any = None
-    metadata: Payload | None = None
+    metadata: Json | None = None
 
 
-_decode_chat = msgspec.json.Decoder(_ChatPayload).decode
+_decode_chat = msgspec.json.Decoder(_ChatJson).decode
+_NO_IDENTITY = SenderIdentity()
 _CHAT_EVENT_NAMES = frozenset({"ChatMessageEvent", EVENT_PREFIX + "ChatMessageEvent"})
 
 
@@ -289,7 +293,7 @@ class _Frame(msgspec.Struct, gc=False):
 
 _decode_frame_head = msgspec.json.Decoder(_Frame).decode
 
-Handler = Callable[[str, Payload, object], StreamEvent | None]
+Handler = Callable[[str, Json, object], StreamEvent | None]
 
 
 class Normalizer:
@@ -406,24 +410,22 @@ class Normalizer:
 
     # -- one handler per Kick event: (name without prefix, decoded data, raw data) -> event
 
-    def _chat(self, name: str, data: Payload, raw: object) -> StreamEvent:
-        """A chat payload in any shape (see `_ChatPayload` for the usual one)."""
+    def _chat(self, name: str, data: Json, raw: object) -> StreamEvent:
+        """A chat payload in any shape (see `_ChatJson` for the usual one)."""
         ident = _required_id(data, "id", name)
         content = _optional_text(data, "content", name)
         sender = _object(data, "sender", name)
         username = _text(sender, "username", name, "sender.username")
         identity = _optional_object(sender, "identity")
         color = identity.get("color")
-        badges = identity.get("badges")
         metadata = data.get("metadata")
         return self._chat_event(
-            _ChatPayload(
+            _ChatJson(
                 ident,
                 _Sender(
                     username,
-                    _Identity(
-                        color if type(color) is str else "",
-                        badges if type(badges) is list else [],  # cleaned by `_badges`
+                    SenderIdentity(
+                        color if type(color) is str else "", _badges(identity.get("badges"))
                     ),
                 ),
                 content,
@@ -432,15 +434,10 @@ class Normalizer:
             )
         )
 
-    def _chat_event(self, chat: _ChatPayload) -> StreamEvent:
+    def _chat_event(self, chat: _ChatJson) -> StreamEvent:
         ident = chat.id
         content = chat.content
         sender = chat.sender
-        identity = sender.identity
-        if identity is None:
-            color, badges = "", []
-        else:
-            color, badges = identity.color, identity.badges
         metadata = chat.metadata
         reply_to = None
         if metadata is not None and "original_message" in metadata:
@@ -456,13 +453,13 @@ class Normalizer:
             channel=self.channel,
             username=sender.username,
             timestamp=timestamp,
-            data={
-                "message": content,
-                "emotes": parse_emotes(content) if "[emote:" in content else [],
-                "chatId": ident,
-                "senderIdentity": {"color": color, "badges": _badges(badges) if badges else []},
-                "replyTo": reply_to,
-            },
+            data=ChatData(
+                content,
+                parse_emotes(content) if "[emote:" in content else (),
+                ident,
+                _NO_IDENTITY if sender.identity is None else sender.identity,
+                reply_to,
+            ),
         )
 
     def _chat_time(self, created: object) -> str:
@@ -474,18 +471,18 @@ class Normalizer:
         return stamp
 
     @staticmethod
-    def _reply_to(name: str, metadata: Payload) -> Payload | None:
+    def _reply_to(name: str, metadata: Json) -> ReplyTo | None:
         original = metadata.get("original_message")
         if not isinstance(original, dict):
             return None
         sender = _optional_object(metadata, "original_sender")
-        return {
-            "chatId": _id(original.get("id")) or "",
-            "username": _optional_text(sender, "username", name, "original_sender.username"),
-            "message": _optional_text(original, "content", name, "original_message.content"),
-        }
+        return ReplyTo(
+            _id(original.get("id")) or "",
+            _optional_text(sender, "username", name, "original_sender.username"),
+            _optional_text(original, "content", name, "original_message.content"),
+        )
 
-    def _follow(self, name: str, data: Payload, raw: object) -> StreamEvent | None:
+    def _follow(self, name: str, data: Json, raw: object) -> StreamEvent | None:
         # FollowersUpdated without `followed` is a bare count change; FollowEvent is a follow.
         default = name == "FollowEvent"
         if not _flag(data.get("followed", default)):
@@ -500,22 +497,19 @@ class Normalizer:
             event_digest(name, raw),
             username,
             self._timestamp(data.get("created_at")),
-            {"followersCount": count},
+            FollowData(count),
         )
 
-    def _subscribe(self, name: str, data: Payload, raw: object) -> StreamEvent:
+    def _subscribe(self, name: str, data: Json, raw: object) -> StreamEvent:
         return self._event(
             EventType.SUBSCRIBE,
             event_digest(name, raw),
             _optional_text(data, "username", name),
             self._timestamp(data.get("created_at")),
-            {
-                "months": _count(data, "months", name),
-                "message": _optional_text(data, "message", name),
-            },
+            SubscribeData(_count(data, "months", name), _optional_text(data, "message", name)),
         )
 
-    def _gift_sub(self, name: str, data: Payload, raw: object) -> StreamEvent:
+    def _gift_sub(self, name: str, data: Json, raw: object) -> StreamEvent:
         recipients = data.get("gifted_usernames")
         if not isinstance(recipients, list):
             raise _wrong(name, "gifted_usernames", recipients, "a list")
@@ -527,10 +521,10 @@ class Normalizer:
             gifter,
             self._timestamp(data.get("created_at")),
             # gifter_total is the gifter's lifetime total, not this gift's size
-            {"giftedCount": len(names), "gifterUsername": gifter, "recipients": names},
+            GiftSubData(len(names), gifter, tuple(names)),
         )
 
-    def _live_start(self, name: str, data: Payload, raw: object) -> StreamEvent:
+    def _live_start(self, name: str, data: Json, raw: object) -> StreamEvent:
         livestream = _object(data, "livestream", name)
         title = _optional_text(livestream, "session_title", name, "livestream.session_title")
         # The livestream id names the stream, not this event (live_end carries it too): digest.
@@ -539,23 +533,25 @@ class Normalizer:
             event_digest(name, raw),
             "",
             self._timestamp(livestream.get("created_at")),
-            {"title": title},
+            LiveStartData(title),
         )
 
-    def _live_end(self, name: str, data: Payload, raw: object) -> StreamEvent:
-        return self._event(EventType.LIVE_END, event_digest(name, raw), "", self._timestamp(), {})
+    def _live_end(self, name: str, data: Json, raw: object) -> StreamEvent:
+        return self._event(
+            EventType.LIVE_END, event_digest(name, raw), "", self._timestamp(), LiveEndData()
+        )
 
-    def _message_deleted(self, name: str, data: Payload, raw: object) -> StreamEvent:
+    def _message_deleted(self, name: str, data: Json, raw: object) -> StreamEvent:
         message = _object(data, "message", name)
         return self._event(
             EventType.MESSAGE_DELETED,
             _id(data.get("id")) or event_digest(name, raw),
             "",
             self._timestamp(data.get("created_at")),
-            {"chatId": _required_id(message, "id", name, "message.id")},
+            MessageDeletedData(_required_id(message, "id", name, "message.id")),
         )
 
-    def _ban(self, name: str, data: Payload, raw: object) -> StreamEvent:
+    def _ban(self, name: str, data: Json, raw: object) -> StreamEvent:
         target = _text(_object(data, "user", name), "username", name, "user.username")
         moderator = _optional_text(
             _optional_object(data, "banned_by"), "username", name, "banned_by.username"
@@ -570,15 +566,10 @@ class Normalizer:
             _id(data.get("id")) or event_digest(name, raw),
             moderator,
             self._timestamp(data.get("created_at")),
-            {
-                "target": target,
-                "moderator": moderator,
-                "permanent": permanent,
-                "durationMinutes": minutes,
-            },
+            BanData(target, moderator, permanent, minutes),
         )
 
-    def _unban(self, name: str, data: Payload, raw: object) -> StreamEvent:
+    def _unban(self, name: str, data: Json, raw: object) -> StreamEvent:
         target = _text(_object(data, "user", name), "username", name, "user.username")
         moderator = _optional_text(
             _optional_object(data, "unbanned_by"), "username", name, "unbanned_by.username"
@@ -588,29 +579,24 @@ class Normalizer:
             _id(data.get("id")) or event_digest(name, raw),
             moderator,
             self._timestamp(data.get("created_at")),
-            {
-                "target": target,
-                "moderator": moderator,
-                "permanent": _flag(data.get("permanent")),
-                "durationMinutes": None,
-            },
+            UnbanData(target, moderator, _flag(data.get("permanent")), None),
         )
 
-    def _host(self, name: str, data: Payload, raw: object) -> StreamEvent:
+    def _host(self, name: str, data: Json, raw: object) -> StreamEvent:
         host = _text(data, "host_username", name)
         return self._event(
             EventType.HOST,
             event_digest(name, raw),
             host,
             self._timestamp(data.get("created_at")),
-            {
-                "hostUsername": host,
-                "viewers": _count(data, "number_viewers", name),
-                "message": _optional_text(data, "optional_message", name),
-            },
+            HostData(
+                host,
+                _count(data, "number_viewers", name),
+                _optional_text(data, "optional_message", name),
+            ),
         )
 
-    def _kicks(self, name: str, data: Payload, raw: object) -> StreamEvent:
+    def _kicks(self, name: str, data: Json, raw: object) -> StreamEvent:
         gift = _object(data, "gift", name)
         sender = _optional_object(data, "sender")
         return self._event(
@@ -618,23 +604,20 @@ class Normalizer:
             _id(data.get("gift_transaction_id")) or event_digest(name, raw),
             _optional_text(sender, "username", name, "sender.username"),
             self._timestamp(data.get("created_at")),
-            {
-                "amount": _count(gift, "amount", name, "gift.amount"),
-                "giftName": _optional_text(gift, "name", name, "gift.name"),
-                "message": _optional_text(data, "message", name),
-            },
+            KicksData(
+                _count(gift, "amount", name, "gift.amount"),
+                _optional_text(gift, "name", name, "gift.name"),
+                _optional_text(data, "message", name),
+            ),
         )
 
-    def _reward(self, name: str, data: Payload, raw: object) -> StreamEvent:
+    def _reward(self, name: str, data: Json, raw: object) -> StreamEvent:
         return self._event(
             EventType.REWARD,
             _id(data.get("id")) or event_digest(name, raw),
             _optional_text(data, "username", name),
             self._timestamp(data.get("created_at")),
-            {
-                "title": _text(data, "reward_title", name),
-                "userInput": _optional_text(data, "user_input", name),
-            },
+            RewardData(_text(data, "reward_title", name), _optional_text(data, "user_input", name)),
         )
 
 

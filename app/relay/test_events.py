@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 from app.core.events import EventType, StreamEvent
+from app.core.payloads import (
+    Badge,
+    ChatData,
+    Emote,
+    FollowData,
+    GiftSubData,
+    HostData,
+    KicksData,
+    Payload,
+    SenderIdentity,
+    SubscribeData,
+)
 
 TEST_EVENT_TYPES = ("chat", "follow", "subscribe", "gift_sub", "kicks", "host")
 
@@ -18,30 +29,27 @@ def make_test_event(kind: str, channel: str) -> StreamEvent:
         raise ValueError(f"unknown test event type {kind!r}; one of {', '.join(TEST_EVENT_TYPES)}")
     event_id = f"test-{uuid.uuid4()}"
     username = "vmsc_test"
-    data: dict[str, Any]
+    data: Payload
     if kind == "chat":
-        data = {
-            "message": "This is a test message [emote:37226:KEKW]",
-            "emotes": [{"id": "37226", "name": "KEKW"}],
-            "chatId": event_id,
-            "senderIdentity": {
-                "color": "#53FC18",
-                "badges": [{"type": "subscriber", "text": "Subscriber", "count": 3}],
-            },
-            "replyTo": None,
-        }
+        data = ChatData(
+            "This is a test message [emote:37226:KEKW]",
+            (Emote("37226", "KEKW"),),
+            event_id,
+            SenderIdentity("#53FC18", (Badge("subscriber", "Subscriber", 3),)),
+            None,
+            test=True,
+        )
     elif kind == "follow":
-        data = {"followersCount": 1234}
+        data = FollowData(1234, test=True)
     elif kind == "subscribe":
-        data = {"months": 3, "message": "Test sub!"}
+        data = SubscribeData(3, "Test sub!", test=True)
     elif kind == "gift_sub":
-        recipients = ["night_fox", "pixel_mage", "lo_fi_cat", "quietstorm", "ace"]
-        data = {"giftedCount": 5, "gifterUsername": username, "recipients": recipients}
+        recipients = ("night_fox", "pixel_mage", "lo_fi_cat", "quietstorm", "ace")
+        data = GiftSubData(5, username, recipients, test=True)
     elif kind == "kicks":
-        data = {"amount": 100, "giftName": "Hell Yeah", "message": "Test Kicks!"}
+        data = KicksData(100, "Hell Yeah", "Test Kicks!", test=True)
     else:  # host
-        data = {"hostUsername": username, "viewers": 42, "message": ""}
-    data["test"] = True
+        data = HostData(username, 42, "", test=True)
     return StreamEvent(
         id=event_id,
         type=EventType(kind),

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections import OrderedDict, deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -52,6 +52,21 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.events import EventType, StreamEvent
+from app.core.payloads import (
+    EMOTE_TOKEN,
+    BanData,
+    ChatData,
+    FollowData,
+    GiftSubData,
+    HostData,
+    KicksData,
+    LiveEndData,
+    LiveStartData,
+    MessageDeletedData,
+    RewardData,
+    SubscribeData,
+    UnbanData,
+)
 from app.ui.feed_view import FILTERS, EventFeedView, FeedCategory
 from app.ui.plain import plain_tooltip
 
@@ -107,7 +122,6 @@ def category_of(event: StreamEvent) -> FeedCategory:
 # Characters that would let a message rearrange or hide what is drawn around it: C0/C1 controls
 # (newlines included) and the bidirectional overrides/isolates.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]+")
-_EMOTE = re.compile(r"\[emote:(\d+):([^\[\]\s]+)\]")
 
 
 def _clean(value: object, limit: int = _MAX_FIELD_CHARS) -> str:
@@ -130,7 +144,7 @@ def render_message(message: object) -> tuple[str, list[tuple[int, int]]]:
     spans: list[tuple[int, int]] = []
     length = 0
     last = 0
-    for match in _EMOTE.finditer(text):
+    for match in EMOTE_TOKEN.finditer(text):
         before = text[last : match.start()]
         if match.start() > 0 and not text[match.start() - 1].isspace():
             before += " "  # `[emote:1:A][emote:2:B]` reads as `:A: :B:`, not `:A::B:`
@@ -143,16 +157,6 @@ def render_message(message: object) -> tuple[str, list[tuple[int, int]]]:
         last = match.end()
     parts.append(text[last:])
     return "".join(parts), spans
-
-
-def _int(value: object) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
 
 
 def _plural(n: int, one: str, many: str) -> str:
@@ -176,33 +180,25 @@ def _name(value: object, fallback: str = "Someone") -> str:
 def describe(event: StreamEvent) -> RowText:
     """The words of a row. Pure; untrusted text is cleaned of control characters and left as
     plain text (it is never interpreted as markup anywhere)."""
-    data: Mapping[str, Any] = event.data if isinstance(event.data, Mapping) else {}
+    data = event.data  # typed and checked by the normalizer: read, do not re-check
     user = _name(event.username)
-    kind = event.type
-    if kind is EventType.CHAT:
-        text, _ = render_message(data.get("message"))
-        return RowText("", text, is_chat=True)
-    if kind is EventType.FOLLOW:
-        count = _int(data.get("followersCount"))
-        total = f"{count:,} followers" if count is not None else ""
+    if isinstance(data, ChatData):
+        return RowText("", render_message(data.message)[0], is_chat=True)
+    if isinstance(data, FollowData):
+        total = f"{data.followers_count:,} followers"
         if event.username:
             return RowText("FOLLOW", f"{user} followed", total)
         return RowText("FOLLOW", "New follower", total)
-    if kind is EventType.SUBSCRIBE:
-        months = _int(data.get("months")) or 1
+    if isinstance(data, SubscribeData):
+        months = data.months or 1
         summary = (
             f"{user} subscribed" if months <= 1 else f"{user} subscribed for {months:,} months"
         )
-        return RowText("SUB", summary, render_message(data.get("message"))[0])
-    if kind is EventType.GIFT_SUB:
-        gifter = _name(data.get("gifterUsername") or event.username, "Anonymous")
-        recipients_raw = data.get("recipients")
-        recipients = (
-            [_clean(r) for r in recipients_raw if isinstance(r, str)]
-            if isinstance(recipients_raw, list)
-            else []
-        )
-        count = _int(data.get("giftedCount")) or len(recipients) or 1
+        return RowText("SUB", summary, render_message(data.message)[0])
+    if isinstance(data, GiftSubData):
+        gifter = _name(data.gifter_username or event.username, "Anonymous")
+        recipients = [_clean(r) for r in data.recipients]
+        count = data.gifted_count or len(recipients) or 1
         if count == 1 and len(recipients) == 1:
             return RowText("GIFT", f"{gifter} gifted a sub to {recipients[0]}")
         summary = f"{gifter} gifted {_plural(count, 'sub', 'subs')}"
@@ -211,37 +207,36 @@ def describe(event: StreamEvent) -> RowText:
         if len(recipients) > len(shown):
             detail += f" and {len(recipients) - len(shown):,} more"
         return RowText("GIFT", summary, f"to {detail}" if detail else "")
-    if kind is EventType.LIVE_START:
-        title = _clean(data.get("title"))
+    if isinstance(data, LiveStartData):
+        title = _clean(data.title)
         return RowText("LIVE", f"Stream started: {title}" if title else "Stream started")
-    if kind is EventType.LIVE_END:
+    if isinstance(data, LiveEndData):
         return RowText("ENDED", "Stream ended")
-    if kind is EventType.MESSAGE_DELETED:
+    if isinstance(data, MessageDeletedData):
         return RowText("DELETED", "A message was deleted")
-    if kind in (EventType.BAN, EventType.UNBAN):
-        target = _name(data.get("target") or event.username)
-        moderator = _clean(data.get("moderator"))
+    if isinstance(data, BanData | UnbanData):
+        target = _name(data.target or event.username)
+        moderator = _clean(data.moderator)
         by = f" by {moderator}" if moderator else ""
-        if kind is EventType.UNBAN:
+        if isinstance(data, UnbanData):
             return RowText("UNBAN", f"{target} was unbanned{by}")
-        minutes = _int(data.get("durationMinutes"))
-        if data.get("permanent") is True or not minutes:
+        minutes = data.duration_minutes
+        if data.permanent or not minutes:
             return RowText("BAN", f"{target} was banned{by}")
         return RowText("TIMEOUT", f"{target} was timed out for {_duration(minutes)}{by}")
-    if kind is EventType.HOST:
-        host = _name(data.get("hostUsername") or event.username)
-        viewers = _int(data.get("viewers"))
+    if isinstance(data, HostData):
+        host = _name(data.host_username or event.username)
+        viewers = data.viewers
         with_viewers = f" with {_plural(viewers, 'viewer', 'viewers')}" if viewers else ""
-        return RowText("HOST", f"{host} is hosting{with_viewers}", _clean(data.get("message")))
-    if kind is EventType.KICKS:
-        amount = _int(data.get("amount")) or 0
-        gift = _clean(data.get("giftName"))
-        what = f"{_plural(amount, 'Kick', 'Kicks')}" + (f" ({gift})" if gift else "")
-        return RowText("KICKS", f"{user} sent {what}", render_message(data.get("message"))[0])
-    if kind is EventType.REWARD:
-        title = _clean(data.get("title")) or "a reward"
-        return RowText("REWARD", f"{user} redeemed {title}", _clean(data.get("userInput")))
-    return RowText(_clean(str(kind.value)).upper()[:10], f"{user}: {kind.value}")
+        return RowText("HOST", f"{host} is hosting{with_viewers}", _clean(data.message))
+    if isinstance(data, KicksData):
+        gift = _clean(data.gift_name)
+        what = f"{_plural(data.amount, 'Kick', 'Kicks')}" + (f" ({gift})" if gift else "")
+        return RowText("KICKS", f"{user} sent {what}", render_message(data.message)[0])
+    if isinstance(data, RewardData):
+        title = _clean(data.title) or "a reward"
+        return RowText("REWARD", f"{user} redeemed {title}", _clean(data.user_input))
+    return RowText(_clean(str(event.type.value)).upper()[:10], f"{user}: {event.type.value}")
 
 
 def _duration(minutes: int) -> str:
@@ -335,9 +330,8 @@ def _readable(color: QColor) -> QColor:
 
 def sender_color(event: StreamEvent) -> QColor:
     """senderIdentity.color made readable on dark, else a stable colour picked by the name."""
-    identity = event.data.get("senderIdentity") if isinstance(event.data, Mapping) else None
-    raw = identity.get("color") if isinstance(identity, Mapping) else None
-    if isinstance(raw, str) and raw:
+    raw = event.data.sender_identity.color if isinstance(event.data, ChatData) else ""
+    if raw:
         color = QColor(raw.strip())
         if color.isValid():
             opaque = QColor(color)
@@ -349,21 +343,17 @@ def sender_color(event: StreamEvent) -> QColor:
 
 def badge_chips(event: StreamEvent) -> list[tuple[str, QColor]]:
     """(text, colour) of the sender's badges, as small chips."""
-    identity = event.data.get("senderIdentity") if isinstance(event.data, Mapping) else None
-    badges = identity.get("badges") if isinstance(identity, Mapping) else None
-    if not isinstance(badges, list):
+    if not isinstance(event.data, ChatData):
         return []
     chips: list[tuple[str, QColor]] = []
-    for badge in badges[:_MAX_BADGES]:
-        if not isinstance(badge, Mapping):
-            continue
-        kind = badge.get("type")
-        label, color = _BADGES.get(kind if isinstance(kind, str) else "", ("", _DEFAULT_BADGE))
+    for badge in event.data.sender_identity.badges[:_MAX_BADGES]:
+        kind = badge.type
+        label, color = _BADGES.get(kind, ("", _DEFAULT_BADGE))
         if not label:
-            label = _clean(badge.get("text"), 16) or _clean(kind, 16)
+            label = _clean(badge.text, 16) or _clean(kind, 16)
         if not label:
             continue
-        count = _int(badge.get("count"))
+        count = badge.count
         if count and kind in ("subscriber", "sub_gifter"):
             label = f"{label} {count:,}"
         chips.append((label, color))
@@ -442,14 +432,11 @@ class EventFeedModel(QAbstractListModel):
         if role == self.CategoryRole:
             return category_of(event).value
         if role == self.DeletedRole:
-            chat_id = event.data.get("chatId") if event.type is EventType.CHAT else None
-            return isinstance(chat_id, str) and chat_id in self._deleted
+            data = event.data
+            return isinstance(data, ChatData) and data.chat_id in self._deleted
         if role == self.ContextRole:
-            if event.type is EventType.MESSAGE_DELETED:
-                chat_id = event.data.get("chatId")
-                if isinstance(chat_id, str):
-                    return self._chat_event(chat_id)
-            return None
+            data = event.data
+            return self._chat_event(data.chat_id) if isinstance(data, MessageDeletedData) else None
         if role == Qt.ItemDataRole.ToolTipRole:
             when = local_time(event.timestamp, "%Y-%m-%d %H:%M:%S")
             return plain_tooltip(f"{when}\n{display_text(event)}" if when else display_text(event))
@@ -473,10 +460,10 @@ class EventFeedModel(QAbstractListModel):
             self.beginRemoveRows(QModelIndex(), size - excess, size - 1)
             for _ in range(excess):
                 old = self._events.popleft()
-                if old.type is EventType.CHAT:
-                    chat_id = old.data.get("chatId")
-                    if isinstance(chat_id, str) and self._chat_seq.get(chat_id) == self._first_seq:
-                        del self._chat_seq[chat_id]
+                old_data = old.data
+                chat_id = old_data.chat_id if isinstance(old_data, ChatData) else None
+                if chat_id is not None and self._chat_seq.get(chat_id) == self._first_seq:
+                    del self._chat_seq[chat_id]
                 self._first_seq += 1
             self.endRemoveRows()
 
@@ -485,13 +472,13 @@ class EventFeedModel(QAbstractListModel):
         for event in batch:
             seq = self._first_seq + len(self._events)
             self._events.append(event)
-            if event.type is EventType.CHAT:
-                chat_id = event.data.get("chatId")
-                if isinstance(chat_id, str) and chat_id:
-                    self._chat_seq[chat_id] = seq
-            elif event.type is EventType.MESSAGE_DELETED:
-                chat_id = event.data.get("chatId")
-                if isinstance(chat_id, str) and chat_id:
+            data = event.data
+            if isinstance(data, ChatData):
+                if data.chat_id:
+                    self._chat_seq[data.chat_id] = seq
+            elif isinstance(data, MessageDeletedData):
+                chat_id = data.chat_id
+                if chat_id:
                     self._remember_deleted(chat_id)
                     held = self._chat_seq.get(chat_id)
                     if held is not None and held < self._first_seq + size - max(excess, 0):
@@ -624,6 +611,14 @@ def event_from_index(index: ModelIndex) -> StreamEvent | None:
 def _deleted_context(index: ModelIndex) -> StreamEvent | None:
     context = index.data(EventFeedModel.ContextRole)
     return context if isinstance(context, StreamEvent) else None
+
+
+def _chat_data(event: StreamEvent) -> ChatData:
+    """The data of a chat row (the delegate lays out chat rows only for chat events)."""
+    data = event.data
+    if not isinstance(data, ChatData):
+        raise TypeError(f"a {event.type.value} event is not a chat row")
+    return data
 
 
 class EventFeedDelegate(QStyledItemDelegate):
@@ -771,12 +766,12 @@ class EventFeedDelegate(QStyledItemDelegate):
         return chips, name, width
 
     @staticmethod
-    def _reply_text(data: Mapping[str, Any]) -> str:
-        reply_to = data.get("replyTo")
-        if not isinstance(reply_to, Mapping):
+    def _reply_text(data: ChatData) -> str:
+        reply_to = data.reply_to
+        if reply_to is None:
             return ""
-        who = _clean(reply_to.get("username"))
-        said = render_message(reply_to.get("message"))[0]
+        who = _clean(reply_to.username)
+        said = render_message(reply_to.message)[0]
         return f"↪ @{who}: {said}" if who else f"↪ {said}"
 
     def _natural(self, event: StreamEvent, m: _Metrics) -> _Natural:
@@ -784,9 +779,9 @@ class EventFeedDelegate(QStyledItemDelegate):
         entry = self._naturals.get(id(event))
         if entry is not None and entry.event is event:
             return entry
-        data = event.data
+        data = _chat_data(event)
         _, _, prefix_w = self._prefix(event, m)
-        text, spans = render_message(data.get("message"))
+        text, spans = render_message(data.message)
         width = m.fm.horizontalAdvance(text)
         for start, length in spans:  # emotes are drawn bold
             token = text[start : start + length]
@@ -804,7 +799,7 @@ class EventFeedDelegate(QStyledItemDelegate):
         if first_w >= _MIN_FIRST_LINE and natural.text_w <= first_w - 2:
             # the usual case: one line, no layout needed
             return int(natural.message_y + m.line + _PAD_Y + 0.999)
-        text, spans = render_message(event.data.get("message"))
+        text, spans = render_message(_chat_data(event).message)
         _, lines_h = self._layout_message(text, spans, natural.prefix_w, m)
         return int(natural.message_y + lines_h + _PAD_Y + 0.999)
 
@@ -887,11 +882,11 @@ class EventFeedDelegate(QStyledItemDelegate):
         return layout, max(m.line, y)
 
     def _chat_row(self, event: StreamEvent, m: _Metrics) -> _ChatRow:
-        data = event.data
+        data = _chat_data(event)
         chips, name, prefix_w = self._prefix(event, m)
         reply = self._reply_text(data)
         message_y = _PAD_Y + (m.small_line + 1 if reply else 0)
-        text, spans = render_message(data.get("message"))
+        text, spans = render_message(data.message)
         layout, lines_h = self._layout_message(text, spans, prefix_w, m)
         return _ChatRow(
             height=int(message_y + lines_h + _PAD_Y + 0.999),

@@ -239,7 +239,7 @@ def throughput(count: int, repetitions: int) -> bool:
     for event in events:
         kinds[event.type.value] = kinds.get(event.type.value, 0) + 1
     chat_events = [e for e in events if e.type.value == "chat"]
-    chats = [e.data["message"] for e in chat_events]
+    chats = [e.data.message for e in chat_events]
     new_seconds = sum(a.timestamp != b.timestamp for a, b in itertools.pairwise(chat_events))
     non_ascii = sum(not message.isascii() for message in chats) / max(1, len(chats))
     with_emotes = sum("[emote:" in message for message in chats) / max(1, len(chats))

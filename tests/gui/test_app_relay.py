@@ -64,7 +64,7 @@ async def test_the_app_serves_overlays_and_test_events_reach_the_feed(vmsc: Vmsc
     )  # fmt: skip
     assert answer.status == 200
     await wait_until(lambda: len(received) == 1)
-    assert received[0].type == "follow" and received[0].data["test"] is True
+    assert received[0].type == "follow" and received[0].data.test is True
     vmsc.send_test_event("chat")  # what the Dashboard card's menu asks for
     await wait_until(lambda: len(received) == 2)
     assert vmsc.supervisor.status.event_count == 2

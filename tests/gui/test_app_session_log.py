@@ -36,7 +36,7 @@ async def test_a_test_event_from_the_card_reaches_the_feed_and_the_session_log(
     follow = next(action for action in menu.actions() if action.data() == "follow")
     follow.trigger()
     await wait_until(lambda: len(received) == 1)
-    assert received[0].type == "follow" and received[0].data["test"] is True
+    assert received[0].type == "follow" and received[0].data.test is True
     vmsc.request_close()
     await vmsc.closed
     vmsc.window.deleteLater()

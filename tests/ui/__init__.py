@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from app.core.events import EventType, StreamEvent
 from app.ui.theme import load_theme
+from tests.event_samples import make_data
 
 
 def delete_closed_widgets() -> None:
@@ -72,7 +73,7 @@ def make_event(
         channel="nightowlgg",
         username=username,
         timestamp=timestamp,
-        data=data,
+        data=make_data(kind, **data),
     )
 
 

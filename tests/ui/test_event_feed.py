@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from app.core.events import EventType as T
 from app.core.events import StreamEvent
+from app.kick.normalize import Normalizer
 from app.ui import event_feed
 from app.ui.event_feed import (
     DEFAULT_CAPACITY,
@@ -179,10 +181,10 @@ def test_summaries() -> None:
     assert describe(make_event(T.FOLLOW, "", followersCount=5)).summary == "New follower"
 
 
-def test_counts_arriving_as_strings() -> None:
-    assert describe(make_event(T.SUBSCRIBE, months="12", message="")).summary.endswith(
-        "for 12 months"
-    )
+def test_counts_arriving_as_strings_are_read_as_the_normalizer_typed_them() -> None:
+    kick = json.dumps({"username": "s", "months": "12"})
+    event = Normalizer("nightowlgg").normalize_event("App\\Events\\SubscriptionEvent", None, kick)
+    assert event is not None and describe(event).summary == "s subscribed for 12 months"
 
 
 def test_emotes_become_names() -> None:
@@ -230,7 +232,7 @@ def test_sender_colours_are_readable() -> None:
     missing = make_event(T.CHAT, "someone", senderIdentity={"color": "", "badges": []})
     assert sender_color(missing) == sender_color(missing)  # stable per name
     assert sender_color(missing).lightnessF() >= 0.58
-    junk = make_event(T.CHAT, "x", senderIdentity={"color": "javascript:", "badges": "no"})
+    junk = make_event(T.CHAT, "x", senderIdentity={"color": "javascript:", "badges": []})
     assert sender_color(junk).isValid()
 
 
@@ -315,8 +317,8 @@ def test_painting_1000_varied_rows(view: EventFeedView) -> None:
             make_event(T.CHAT, "a" * 25, message="x",
                        senderIdentity={"color": "#123456", "badges": [
                            {"type": "moderator", "text": "Moderator"},
-                           {"type": "subscriber", "text": "Subscriber", "count": "12"},
-                           {"type": "weird", "text": "<b>Odd</b>"}, "junk"]}),
+                           {"type": "subscriber", "text": "Subscriber", "count": 12},
+                           {"type": "weird", "text": "<b>Odd</b>"}]}),
             make_event(T.CHAT, "", message=""),
             make_event(T.CHAT, "t", message="x", timestamp="not a time"),
             make_event(T.MESSAGE_DELETED, "", chatId=f"gone{i}"),
