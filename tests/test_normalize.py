@@ -21,7 +21,7 @@ from app.kick.normalize import (
     iso_utc,
     parse_emotes,
 )
-from app.kick.pusher import ChannelEvent, FrameError, decode_frame
+from app.kick.pusher_codec import ChannelEvent, FrameError, decode_frame
 from tests.fixtures import FRAMES_DIR
 
 NOW = datetime(2026, 3, 14, 20, 0, tzinfo=UTC)

@@ -1,4 +1,5 @@
-"""Numbers as Kick sends them: ids, codes and counts arrive as numbers or as numeric strings."""
+"""Values as Kick sends them: ids, codes and counts arrive as numbers or as numeric strings, and
+an object may be anything at all."""
 
 from __future__ import annotations
 
@@ -17,3 +18,8 @@ def as_int(value: Any) -> int | None:
     if text.isascii() and text.isdigit() and len(text) <= 19:
         return int(text)
     return None
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """An object as sent, or an empty one for anything else (a list, a string, null)."""
+    return value if isinstance(value, dict) else {}

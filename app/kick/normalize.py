@@ -24,7 +24,7 @@ import msgspec
 
 from app.core.events import JSON_ERRORS, EventType, StreamEvent
 from app.kick.dedupe import Deduper
-from app.kick.pusher import ChannelEvent, decode_frame
+from app.kick.pusher_codec import ChannelEvent, decode_frame
 
 log = logging.getLogger(__name__)
 
