@@ -10,6 +10,8 @@ def as_int(value: Any) -> int | None:
     """An id, code or count sent as a number or a numeric string; None for anything else.
     Strings are ASCII digits, at most 19 (an id): int() refuses strings past 4,300 digits and
     accepts "²", which isdigit() passes."""
+    if value is None:  # the common case: absent (a Centrifugo push has no id), checked first
+        return None
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
