@@ -32,7 +32,7 @@ def program_name() -> str:
 def build_parser() -> argparse.ArgumentParser:
     from app.cli import HelpFormatter, add_normalize_command, exit_status_help
     from app.replay import add_replay_command
-    from app.watch import add_watch_command
+    from app.watch_cli import add_watch_command
 
     width = max(map(len, GUI_OPTIONS)) + 2
     gui_options = "\n".join(f"  {name:<{width}}{text}" for name, text in GUI_OPTIONS.items())

@@ -142,13 +142,8 @@ class VmscApp:
             self._relay_task = asyncio.ensure_future(self._run_relay(previous))
 
     async def _run_relay(self, previous: asyncio.Future[None] | None) -> None:
-        from app.relay.server import (
-            DEFAULT_HOST,
-            DEFAULT_PORT,
-            ListenAddress,
-            RelayStartError,
-            default_port,
-        )
+        from app.relay.address import DEFAULT_HOST, DEFAULT_PORT, ListenAddress, default_port
+        from app.relay.server import RelayStartError
 
         if previous is not None:
             await previous

@@ -23,7 +23,8 @@ from typing import BinaryIO, TextIO
 
 from app.cli import HelpFormatter, discard_output, exit_status_help, terminal_safe
 from app.core.events import EventFormatError, StreamEvent, json_lines
-from app.relay.server import ListenAddress, RelayServer, RelayStartError
+from app.relay.address import ListenAddress
+from app.relay.server import RelayServer, RelayStartError
 
 EXIT_OK = 0
 EXIT_MALFORMED = 1  # a malformed line (reported and skipped), or the output closed early
@@ -284,7 +285,7 @@ def _speed(text: str) -> float:
 
 
 def add_replay_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from app.watch import add_serve_option
+    from app.watch_cli import add_serve_option
 
     parser = commands.add_parser(
         "replay",

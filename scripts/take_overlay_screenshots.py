@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.core.events import EventType, StreamEvent  # noqa: E402
-from app.relay.server import ListenAddress, RelayServer  # noqa: E402
+from app.relay.address import ListenAddress  # noqa: E402
+from app.relay.server import RelayServer  # noqa: E402
 from tests.browser import FakeKickFiles, chromium_page  # noqa: E402
 from tests.relay_client import fixed_status  # noqa: E402
 

@@ -8,7 +8,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from app.core.events import StreamEvent
-from app.relay.server import ListenAddress, RelayServer
+from app.relay.address import ListenAddress
+from app.relay.server import RelayServer
 
 
 class HttpAnswer:

@@ -21,19 +21,19 @@ import pytest
 import trustme
 
 from app.kick import constants as C
-from app.kick.api import (
+from app.kick.api import KickApi
+from app.kick.channel_lookup import (
     BadResponse,
     ChannelInfo,
     ChannelNotFound,
     CloudflareBlocked,
-    KickApi,
     KickServerError,
     LookupFailed,
     NetworkError,
-    PusherEndpoint,
 )
+from app.kick.network_errors import CERTIFICATE, REFUSED, TIMED_OUT, error_text
+from app.kick.realtime_negotiation import PusherEndpoint
 from app.kick.slug import InvalidSlugError, validate_slug
-from app.kick.transport import CERTIFICATE, REFUSED, TIMED_OUT, error_text
 from tests.fixtures import FRAMES_DIR
 
 Handler = Callable[[httpx.Request], httpx.Response]

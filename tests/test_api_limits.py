@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from app.kick import constants as C
-from app.kick.api import BadResponse, KickApi, LookupFailed, NetworkError, parse_lookup
+from app.kick.api import KickApi
+from app.kick.channel_lookup import BadResponse, LookupFailed, NetworkError, parse_lookup
 from tests.test_api import channel_json
 
 Handler = Callable[[httpx.Request], httpx.Response]

@@ -18,10 +18,11 @@ import pytest
 import trustme
 
 from app.kick import constants as C
-from app.kick.api import KickApi, TokenFailed
+from app.kick.api import KickApi
+from app.kick.network_errors import TIMED_OUT
 from app.kick.normalize import Normalizer
 from app.kick.realtime import PUSHER, RealtimeConnector
-from app.kick.transport import TIMED_OUT
+from app.kick.realtime_negotiation import TokenFailed
 from tests.fake_kick_api import negotiation_json
 from tests.test_transport import TARGET
 

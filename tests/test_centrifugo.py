@@ -10,11 +10,11 @@ import pytest
 
 from app.core.supervisor import EndingKind
 from app.core.watchdog import SilenceAction, SilenceWatchdog
-from app.kick import centrifugo
-from app.kick.api import TokenFailed, parse_negotiation, parse_token
-from app.kick.centrifugo import CentrifugoSession, SessionTimeouts
+from app.kick import centrifugo_endings, centrifugo_session
+from app.kick.centrifugo_session import CentrifugoSession, SessionTimeouts
 from app.kick.normalize import Normalizer
-from app.kick.pusher import ChannelEvent, public_channels
+from app.kick.pusher_codec import ChannelEvent, public_channels
+from app.kick.realtime_negotiation import TokenFailed, parse_negotiation, parse_token
 from tests.fixtures import FRAMES_DIR
 from tests.kick_payloads import CHANNEL_ID, CHAT_CHANNEL, CHAT_EVENT, CHATROOM_ID, chat_data
 
@@ -125,7 +125,7 @@ def test_a_frozen_server_is_detected_within_ping_plus_the_pong_window() -> None:
     session.tick(135.0)
     assert session.ending is not None
     assert session.ending.kind is EndingKind.BACKOFF
-    assert session.ending.reason == centrifugo.WENT_SILENT
+    assert session.ending.reason == centrifugo_endings.WENT_SILENT
     assert "35 s" in session.ending.detail
 
 
@@ -142,7 +142,7 @@ def test_no_connect_reply_ends_the_session() -> None:
     session.tick(9.9)
     assert session.ending is None
     session.tick(10.0)
-    assert session.ending is not None and session.ending.reason == centrifugo.NO_ANSWER
+    assert session.ending is not None and session.ending.reason == centrifugo_endings.NO_ANSWER
 
 
 def test_the_token_is_refreshed_before_the_ttl_runs_out() -> None:
@@ -177,7 +177,7 @@ def test_a_server_answering_every_refresh_with_ttl_0_gets_one_refresh_per_retry_
             )
         now += 0.1
     gaps = [b - a for a, b in itertools.pairwise(refreshes_at)]
-    assert len(refreshes_at) <= 13 and min(gaps) >= centrifugo.REFRESH_RETRY - 1e-9
+    assert len(refreshes_at) <= 13 and min(gaps) >= centrifugo_session.REFRESH_RETRY - 1e-9
 
 
 def test_a_failed_token_fetch_asks_again_later() -> None:
@@ -196,7 +196,7 @@ def test_error_109_on_connect_asks_for_a_fresh_token_at_once() -> None:
     session.receive(frames({"id": 1, "error": {"code": 109, "message": "token expired"}}), 0.1)
     assert session.ending is not None
     assert session.ending.kind is EndingKind.STALE_ENDPOINT
-    assert session.ending.reason == centrifugo.TOKEN_EXPIRED
+    assert session.ending.reason == centrifugo_endings.TOKEN_EXPIRED
     assert "109" in session.ending.detail
 
 
@@ -255,7 +255,7 @@ def test_a_refused_chat_subscription_ends_the_session_others_are_only_logged() -
     assert session.ending is None
     session.receive(frames({"id": subscribes[0]["id"], "error": denied}), 0.2)
     assert session.ending is not None
-    assert session.ending.reason == centrifugo.SUBSCRIPTION_REFUSED
+    assert session.ending.reason == centrifugo_endings.SUBSCRIPTION_REFUSED
 
 
 def test_resubscribe_sends_unsubscribe_and_subscribe_for_every_channel() -> None:

@@ -11,8 +11,8 @@ import math
 import pytest
 
 from app.core.supervisor import EndingKind
-from app.kick.centrifugo import CentrifugoSession, SessionTimeouts
-from app.kick.pusher import public_channels
+from app.kick.centrifugo_session import CentrifugoSession, SessionTimeouts
+from app.kick.pusher_codec import public_channels
 from tests.kick_payloads import CHANNEL_ID, CHAT_CHANNEL, CHAT_EVENT, CHATROOM_ID, chat_data
 
 CHANNELS = public_channels(CHATROOM_ID, CHANNEL_ID)
@@ -59,7 +59,7 @@ def chat_after(text: str) -> bytes:
 def test_hostile_frames_are_skipped_and_the_next_frame_still_counts(
     text: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, "app.kick.centrifugo")
+    caplog.set_level(logging.WARNING, "app.kick.centrifugo_session")
     s = session(connected=not text.startswith('{"id":1,"connect"'))
     events = s.receive(chat_after(text), 1.0)
     assert [e.event for e in events] == [CHAT_EVENT]
@@ -72,7 +72,7 @@ def test_hostile_frames_are_skipped_and_the_next_frame_still_counts(
 def test_a_str_message_with_a_lone_surrogate_is_a_malformed_frame(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.WARNING, "app.kick.centrifugo")
+    caplog.set_level(logging.WARNING, "app.kick.centrifugo_session")
     s = session(connected=True)
     assert s.receive('{"push":"\ud800"}\n' + json.dumps(PUB), 1.0) != []
     assert "skipped a malformed Centrifugo frame" in caplog.text

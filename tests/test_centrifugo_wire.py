@@ -15,12 +15,12 @@ from websockets.exceptions import InvalidStatus
 from app.core.backoff import Backoff
 from app.core.state import ConnectionState
 from app.core.supervisor import ConnectRequest, Supervisor
-from app.kick import centrifugo
+from app.kick import centrifugo_endings
 from app.kick.api import KickApi
-from app.kick.centrifugo import SessionTimeouts
+from app.kick.centrifugo_session import SessionTimeouts
 from app.kick.normalize import Normalizer
 from app.kick.realtime import CENTRIFUGO, KNOWN_CENTRIFUGO_URL, PUSHER, RealtimeConnector
-from app.kick.transport import Timeouts
+from app.kick.websocket_connect import Timeouts
 from tests.centrifugo_server import CentrifugoConn, ScriptedCentrifugoServer, publication
 from tests.fake_kick_api import CLOUDFLARE_PAGE, FakeKickApi
 from tests.kick_payloads import CHAT_CHANNEL, CHAT_EVENT, chat_data
@@ -132,7 +132,7 @@ async def test_a_frozen_server_is_dropped_within_ping_and_pong_window_then_recon
         sup.connect(ConnectRequest("nightowlgg"))
         await rec.until(lambda: rec.saw(S.RECONNECTING), timeout=5)
         frozen = next(s for s in rec.statuses if s.state is S.RECONNECTING)
-        assert frozen.reason == centrifugo.WENT_SILENT
+        assert frozen.reason == centrifugo_endings.WENT_SILENT
         assert "0.4 s" in frozen.detail
         await server.wait_connections(2)
         await rec.until(lambda: sup.status.state is S.CONNECTED)
@@ -187,7 +187,7 @@ async def test_error_109_gets_a_new_token_and_reconnects_at_once(kick_api: FakeK
         assert tokens == kick_api.tokens_issued[:2] and tokens[0] != tokens[1]
         assert time.sleeps == []  # no backoff wait
         reconnecting = next(s for s in rec.statuses if s.state is S.RECONNECTING)
-        assert reconnecting.reason == centrifugo.TOKEN_EXPIRED
+        assert reconnecting.reason == centrifugo_endings.TOKEN_EXPIRED
         await sup.disconnect()
 
 
@@ -361,7 +361,7 @@ async def test_a_failed_token_request_is_a_clear_retryable_reason(kick_api: Fake
         api._realtime_url = kick_api.url  # negotiation works ...
 
         async def broken_token(client_id: str) -> str:  # ... the token endpoint does not
-            from app.kick.api import TokenFailed
+            from app.kick.realtime_negotiation import TokenFailed
 
             raise TokenFailed("Kick's website is having problems — it usually passes", "HTTP 502")
 

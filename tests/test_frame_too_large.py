@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from app.core.state import ConnectionState
 from app.core.supervisor import ConnectRequest
-from app.kick.transport import MAX_FRAME_BYTES
+from app.kick.websocket_link import MAX_FRAME_BYTES
 from tests.pusher_server import PusherConn, ScriptedPusherServer
 from tests.test_transport import build, send_chat
 

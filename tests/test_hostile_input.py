@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from app.kick.normalize import Normalizer, PayloadError, Pipeline, event_digest, iso_utc
-from app.kick.pusher import ConnectionEstablished, decode_frame
+from app.kick.pusher_codec import ConnectionEstablished, decode_frame
 
 REPO = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)

@@ -17,6 +17,8 @@ QT_FREE = sorted(
         APP / "settings.py",
         APP / "id_cache.py",
         APP / "watch.py",
+        APP / "watch_cli.py",
+        APP / "watch_output.py",
         APP / "cli.py",
         APP / "logs.py",
         APP / "session_log.py",

@@ -9,8 +9,8 @@ import pytest
 
 from app.core.state import ConnectionState
 from app.core.supervisor import Status
-from app.kick import transport
-from app.kick.api import BadResponse, ChannelNotFound, CloudflareBlocked, KickServerError
+from app.kick import centrifugo_endings, network_errors, pusher_endings
+from app.kick.channel_lookup import BadResponse, ChannelNotFound, CloudflareBlocked, KickServerError
 from app.kick.slug import InvalidSlugError, validate_slug
 from app.watch import describe_status
 
@@ -26,11 +26,12 @@ def reasons() -> list[tuple[str, str]]:
         validate_slug("a b")
     except InvalidSlugError as exc:
         found.append((str(exc), ""))
-    for name in dir(transport):
-        value = getattr(transport, name)
-        if name.isupper() and isinstance(value, str) and " " in value:
-            found.append((value, ""))
-            found.append((value, "some detail"))
+    for module in (network_errors, pusher_endings, centrifugo_endings):
+        for name in dir(module):
+            value = getattr(module, name)
+            if name.isupper() and isinstance(value, str) and " " in value:
+                found.append((value, ""))
+                found.append((value, "some detail"))
     return found
 
 

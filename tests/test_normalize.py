@@ -21,7 +21,7 @@ from app.kick.normalize import (
     iso_utc,
     parse_emotes,
 )
-from app.kick.pusher import ChannelEvent, FrameError, decode_frame
+from app.kick.pusher_codec import ChannelEvent, FrameError, decode_frame
 from tests.event_samples import make_data
 from tests.fixtures import FRAMES_DIR
 

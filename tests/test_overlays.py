@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from app.core.events import EventType, StreamEvent
-from app.relay.server import ListenAddress, RelayServer
+from app.relay.address import ListenAddress
+from app.relay.server import RelayServer
 from tests.browser import FakeKickFiles, chromium_page, require_chromium
 from tests.e2e_fixtures import soketi_fixture  # noqa: F401
 from tests.event_samples import make_data

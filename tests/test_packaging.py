@@ -76,8 +76,8 @@ def test_spec_bundles_resources_hooks_and_lazy_gui_import() -> None:
     }
     assert "theme.qss" in targets["resources"]  # app/ui/theme.py looks in _MEIPASS/resources
     assert "icons" in targets["resources/icons"]
-    # app/relay/server.py serves the overlays from the folder next to it (_MEIPASS/app/relay)
-    from app.relay.server import STATIC_DIR
+    # app/relay/routes.py serves the overlays from the folder next to it (_MEIPASS/app/relay)
+    from app.relay.routes import STATIC_DIR
 
     assert STATIC_DIR.relative_to(ROOT).as_posix() == "app/relay/static"
     assert targets["app/relay/static"] == "str(ROOT / 'app' / 'relay' / 'static')"

@@ -8,10 +8,9 @@ from typing import Any
 import msgspec
 import pytest
 
-from app.kick import pusher
-from app.kick.pusher import (
+from app.kick import pusher_codec, pusher_endings
+from app.kick.pusher_codec import (
     ChannelEvent,
-    CloseAction,
     ConnectionEstablished,
     FrameError,
     Ping,
@@ -19,10 +18,9 @@ from app.kick.pusher import (
     PusherError,
     SubscriptionError,
     SubscriptionSucceeded,
-    classify_close,
     decode_frame,
-    describe_close,
 )
+from app.kick.pusher_endings import CloseAction, classify_close, describe_close
 from tests.fixtures import FRAMES_DIR
 
 
@@ -71,9 +69,9 @@ def test_server_samples_as_compact_bytes(name: str) -> None:
 @pytest.mark.parametrize(
     ("encoded", "name"),
     [
-        (pusher.encode_subscribe("chatrooms.5079311.v2"), "client-pusher-subscribe.json"),
-        (pusher.encode_unsubscribe("chatrooms.5079311.v2"), "client-pusher-unsubscribe.json"),
-        (pusher.encode_pong(), "client-pusher-pong.json"),
+        (pusher_codec.encode_subscribe("chatrooms.5079311.v2"), "client-pusher-subscribe.json"),
+        (pusher_codec.encode_unsubscribe("chatrooms.5079311.v2"), "client-pusher-unsubscribe.json"),
+        (pusher_codec.encode_pong(), "client-pusher-pong.json"),
     ],
 )
 def test_encoders_produce_the_kick_client_frames(encoded: str, name: str) -> None:
@@ -84,22 +82,22 @@ def test_encoders_produce_the_kick_client_frames(encoded: str, name: str) -> Non
 
 
 def test_encode_ping_and_auth() -> None:
-    assert pusher.encode_ping() == '{"event":"pusher:ping","data":{}}'
-    assert json.loads(pusher.encode_subscribe("private-x", auth="key:sig"))["data"] == {
+    assert pusher_codec.encode_ping() == '{"event":"pusher:ping","data":{}}'
+    assert json.loads(pusher_codec.encode_subscribe("private-x", auth="key:sig"))["data"] == {
         "auth": "key:sig",
         "channel": "private-x",
     }
 
 
 def test_channel_names() -> None:
-    assert pusher.public_channels(5079311, 5120934) == (
+    assert pusher_codec.public_channels(5079311, 5120934) == (
         "chatrooms.5079311.v2",
         "chatrooms.5079311",
         "chatroom_5079311",
         "channel.5120934",
         "channel_5120934",
     )
-    assert pusher.chat_channel(5079311) == "chatrooms.5079311.v2"
+    assert pusher_codec.chat_channel(5079311) == "chatrooms.5079311.v2"
 
 
 # -- data as a string, an object, or absent
@@ -272,6 +270,9 @@ def test_classify_close(code: int | None, action: CloseAction) -> None:
 
 def test_describe_close() -> None:
     assert describe_close(None) == "connection lost"
-    assert describe_close(pusher.CLOSE_UNKNOWN_APP_KEY) == "server closed 4001 (unknown app key)"
+    assert (
+        describe_close(pusher_endings.CLOSE_UNKNOWN_APP_KEY)
+        == "server closed 4001 (unknown app key)"
+    )
     assert describe_close(4201) == "server closed 4201 (pong not received)"
     assert describe_close(1006) == "server closed 1006"

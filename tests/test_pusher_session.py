@@ -10,8 +10,9 @@ import pytest
 
 from app.core.supervisor import EndingKind
 from app.core.watchdog import SILENT_REASON, SilenceWatchdog
-from app.kick import pusher
-from app.kick.pusher import ChannelEvent, PusherSession, SessionTimeouts, public_channels
+from app.kick import pusher_endings
+from app.kick.pusher_codec import ChannelEvent, public_channels
+from app.kick.pusher_session import PusherSession, SessionTimeouts
 from tests.kick_payloads import CHANNEL_ID, CHAT_CHANNEL, CHAT_EVENT, CHATROOM_ID, chat_data
 
 CHANNELS = public_channels(CHATROOM_ID, CHANNEL_ID)
@@ -97,7 +98,7 @@ def test_no_connection_established_within_the_handshake_timeout_ends_the_session
     session.tick(110.0)
     assert session.ending is not None
     assert session.ending.kind is EndingKind.BACKOFF
-    assert session.ending.reason == pusher.NO_ANSWER
+    assert session.ending.reason == pusher_endings.NO_ANSWER
     assert session.ending.detail == "no connection_established within 10 s"
     assert session.next_deadline() is None
 
@@ -117,7 +118,7 @@ def test_anything_but_connection_established_first_is_an_odd_answer(
     session.start(0.0)
     assert session.receive(first, 0.1) == ()
     assert session.ending is not None and session.changed
-    assert session.ending.reason == pusher.ODD_ANSWER
+    assert session.ending.reason == pusher_endings.ODD_ANSWER
     assert detail in session.ending.detail
     assert session.outgoing == []
 
@@ -141,7 +142,7 @@ def test_a_pusher_error_in_the_handshake_without_its_close_ends_with_its_code() 
     session.tick(2.5)
     assert session.ending is not None
     assert session.ending.kind is EndingKind.FATAL
-    assert session.ending.reason == pusher.CLOSED_BY_SERVER[EndingKind.FATAL]
+    assert session.ending.reason == pusher_endings.CLOSED_BY_SERVER[EndingKind.FATAL]
     assert session.ending.detail == "server closed 4004 (over connection quota): Over quota"
 
 
@@ -182,7 +183,7 @@ def test_no_frame_within_30_s_of_our_ping_means_the_connection_is_dead() -> None
     session.tick(150.0)
     assert session.ending is not None and session.frozen
     assert session.ending.kind is EndingKind.BACKOFF
-    assert session.ending.reason == pusher.WENT_SILENT
+    assert session.ending.reason == pusher_endings.WENT_SILENT
     assert session.ending.detail == "no answer to ping in 30 s: connection dead"
     assert session.closed(1006, "") is session.ending  # the socket's end does not change it
 
@@ -197,7 +198,7 @@ def test_a_refused_chat_subscription_ends_the_session_another_is_only_logged(
     assert "subscription to channel_1 refused: nope" in caplog.text
     session.receive(frame("pusher:subscription_error", error, CHAT_CHANNEL), 1.0)
     assert session.ending is not None
-    assert session.ending.reason == pusher.SUBSCRIPTION_REFUSED
+    assert session.ending.reason == pusher_endings.SUBSCRIPTION_REFUSED
     assert session.ending.detail == f"subscription to {CHAT_CHANNEL} refused: nope"
     assert not session.frozen
 
@@ -235,7 +236,7 @@ def test_frames_after_the_ending_are_ignored() -> None:
 def test_a_close_code_is_classified_with_its_plain_sentence(code: int, kind: EndingKind) -> None:
     ending = connected().closed(code, "bye")
     assert ending.kind is kind and ending.close_code == code
-    assert ending.reason == pusher.CLOSED_BY_SERVER[kind]
+    assert ending.reason == pusher_endings.CLOSED_BY_SERVER[kind]
     assert ending.detail.startswith(f"server closed {code}") and ending.detail.endswith(": bye")
 
 
@@ -252,7 +253,7 @@ def test_a_pusher_error_without_a_code_keeps_the_connection() -> None:
     session = connected()
     session.receive(frame("pusher:error", {"message": "hiccup"}), 1.0)
     assert session.ending is None
-    assert session.closed(None, "").reason == pusher.LOST
+    assert session.closed(None, "").reason == pusher_endings.LOST
 
 
 def test_a_pusher_error_without_a_code_in_the_handshake_is_the_verdict_on_the_loss() -> None:
@@ -261,14 +262,14 @@ def test_a_pusher_error_without_a_code_in_the_handshake_is_the_verdict_on_the_lo
     session.receive(frame("pusher:error", {"message": "hiccup"}), 0.1)
     ending = session.closed(None, "")
     assert ending.kind is EndingKind.BACKOFF
-    assert ending.reason == pusher.SERVER_ERROR and ending.detail == "hiccup"
+    assert ending.reason == pusher_endings.SERVER_ERROR and ending.detail == "hiccup"
 
 
 def test_a_loss_without_a_close_frame_is_the_sockets_cause_or_lost() -> None:
-    cause = pusher.classify_ending(None, "The connection to Kick dropped", "reset by peer")
+    cause = pusher_endings.classify_ending(None, "The connection to Kick dropped", "reset by peer")
     assert connected().closed(None, "", cause) is cause
     ending = connected().closed(1006, "")
-    assert ending.reason == pusher.LOST and ending.detail == "closed without a close frame"
+    assert ending.reason == pusher_endings.LOST and ending.detail == "closed without a close frame"
 
 
 # -- the silence watchdog -----------------------------------------------------------------------

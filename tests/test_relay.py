@@ -11,15 +11,10 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from app.core.events import EventType, StreamEvent, json_lines
+from app.relay.address import ListenAddress, default_port, parse_listen_address
+from app.relay.fanout import text_frame
 from app.relay.hosting import RelayHost
-from app.relay.server import (
-    ListenAddress,
-    RelayServer,
-    RelayStartError,
-    default_port,
-    parse_listen_address,
-    text_frame,
-)
+from app.relay.server import RelayServer, RelayStartError
 from tests.event_samples import chat_data
 from tests.relay_client import fixed_status, http_request, start_server, wait_until
 from tests.test_supervisor import ScriptedConnector, build, subscribe_then

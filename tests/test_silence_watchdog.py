@@ -12,8 +12,9 @@ from app.core.events import StreamEvent
 from app.core.supervisor import Ending, EndingKind
 from app.core.watchdog import SILENT_REASON
 from app.kick.normalize import Normalizer
+from app.kick.pusher_connector import PusherConnector
 from app.kick.realtime import CentrifugoConnector
-from app.kick.transport import PusherConnector, Timeouts
+from app.kick.websocket_connect import Timeouts
 from tests.centrifugo_server import CentrifugoConn, ScriptedCentrifugoServer
 from tests.kick_payloads import CHAT_CHANNEL, CHAT_EVENT, chat_data
 from tests.pusher_server import PusherConn, ScriptedPusherServer

@@ -21,9 +21,11 @@ from app.core.supervisor import (
     Status,
     Supervisor,
 )
-from app.kick import transport
+from app.kick import network_errors, pusher_endings
 from app.kick.normalize import Normalizer
-from app.kick.transport import PusherConnector, Timeouts, classify_ending
+from app.kick.pusher_connector import PusherConnector
+from app.kick.pusher_endings import classify_ending
+from app.kick.websocket_connect import Timeouts
 from tests.kick_payloads import CHAT_CHANNEL, chat_data
 from tests.pusher_server import PusherConn, ScriptedPusherServer
 
@@ -200,8 +202,8 @@ async def test_close_codes_are_classified_from_the_wire(code: int, kind: EndingK
         assert (
             ending.reason
             == {
-                EndingKind.FATAL: transport.CLOSED_BY_SERVER[EndingKind.FATAL],
-                EndingKind.STALE_ENDPOINT: transport.CLOSED_BY_SERVER[EndingKind.FATAL],
+                EndingKind.FATAL: pusher_endings.CLOSED_BY_SERVER[EndingKind.FATAL],
+                EndingKind.STALE_ENDPOINT: pusher_endings.CLOSED_BY_SERVER[EndingKind.FATAL],
                 EndingKind.BACKOFF: "Kick's chat server closed the connection",
                 EndingKind.RECONNECT_NOW: "Kick's chat server asked us to reconnect",
             }[kind]
@@ -277,7 +279,7 @@ async def test_unknown_app_key_rediscovers_once_then_error() -> None:
         sup.connect(ConnectRequest("nightowlgg"))
         await sup.wait_stopped()
         assert sup.status.state is S.ERROR
-        assert sup.status.reason == transport.CLOSED_BY_SERVER[EndingKind.FATAL]
+        assert sup.status.reason == pusher_endings.CLOSED_BY_SERVER[EndingKind.FATAL]
         assert sup.status.detail == (
             "server closed 4001 (unknown app key): App key stale not in this cluster"
         )
@@ -332,7 +334,7 @@ async def test_silence_sends_ping_then_declares_the_connection_dead() -> None:
         sup, rec, _, _ = build(server, Timeouts(max_activity=0.2, pong=0.3, open=5.0))
         sup.connect(ConnectRequest("nightowlgg"))
         await rec.until(lambda: sup.status.state is S.RECONNECTING, timeout=5)
-        assert sup.status.reason == transport.WENT_SILENT
+        assert sup.status.reason == pusher_endings.WENT_SILENT
         assert sup.status.detail == "no answer to ping in 0.3 s: connection dead"
         assert server.connections[0].received[-1] == {"event": "pusher:ping", "data": {}}
         await sup.disconnect()
@@ -466,7 +468,7 @@ async def test_network_refused_is_retryable() -> None:
         reasons = {(s.reason, s.detail) for s in rec.statuses if s.state is S.RECONNECTING}
         assert len(reasons) == 1  # both attempts: refused, said the same way
         [(reason, detail)] = reasons
-        assert reason == transport.REFUSED
+        assert reason == network_errors.REFUSED
         assert detail.startswith(f"[Errno {errno.ECONNREFUSED}]")
         await sup.disconnect()
 

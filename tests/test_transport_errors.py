@@ -15,8 +15,8 @@ import pytest
 
 from app.core.state import ConnectionState
 from app.core.supervisor import ConnectRequest, Ending, EndingKind
-from app.kick import transport
-from app.kick.transport import describe_network_error, error_text
+from app.kick import network_errors
+from app.kick.network_errors import describe_network_error, error_text
 from tests.pusher_server import PusherConn, ScriptedPusherServer
 from tests.test_transport import TARGET, build
 from tests.test_transport_wire import Sink, connector, raw_server
@@ -57,7 +57,7 @@ async def test_a_name_that_does_not_resolve_says_check_your_internet() -> None:
 async def test_a_closed_port_is_a_refused_connection() -> None:
     ending = await run(f"ws://127.0.0.1:{closed_port()}/app/k")
     assert ending.kind is EndingKind.BACKOFF
-    assert ending.reason == transport.REFUSED
+    assert ending.reason == network_errors.REFUSED
     assert ending.detail.startswith(f"[Errno {errno.ECONNREFUSED}]")
 
 
@@ -170,7 +170,7 @@ def test_the_cause_decides_over_the_wrapper() -> None:
             raise OSError("All connection attempts failed") from inner
     except OSError as outer:
         summary, detail = describe_network_error(outer)
-    assert summary == transport.REFUSED
+    assert summary == network_errors.REFUSED
     assert detail == f"[Errno {errno.ECONNREFUSED}] Connect call failed"
 
 
@@ -201,10 +201,10 @@ async def test_a_reconnect_scenario_logs_each_attempt_once_and_nothing_twice(
     assert time.sleeps == [1.5, 2.5]
 
     lines = [(r.levelname, r.getMessage()) for r in caplog.records if r.levelno >= logging.INFO]
-    refused = [line for _, line in lines if transport.REFUSED in line]
+    refused = [line for _, line in lines if network_errors.REFUSED in line]
     assert len(refused) == 2  # one line per refused attempt, no other line repeats it
     refused_text = refused[0].split(": ", 1)[1]
-    assert refused_text.startswith(transport.REFUSED + " ([Errno")
+    assert refused_text.startswith(network_errors.REFUSED + " ([Errno")
     assert lines == [
         ("INFO", "disconnected -> connecting"),
         ("INFO", f"connecting -> reconnecting, attempt 1 in 1.5 s: {refused_text}"),

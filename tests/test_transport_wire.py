@@ -27,16 +27,13 @@ from websockets.utils import accept_key
 
 from app.core.events import StreamEvent
 from app.core.supervisor import ChannelTarget, Ending, EndingKind
-from app.kick import pusher, transport
+from app.kick.network_errors import CERTIFICATE
 from app.kick.normalize import Normalizer
-from app.kick.transport import (
-    READ_BUFFER_BYTES,
-    EventNormalizer,
-    PusherConnector,
-    Timeouts,
-    _frame_extent,
-    _Link,
-)
+from app.kick.pusher_codec import ChannelEvent
+from app.kick.pusher_connector import PusherConnector
+from app.kick.session_driver import EventNormalizer
+from app.kick.websocket_connect import Timeouts
+from app.kick.websocket_link import READ_BUFFER_BYTES, WebSocketLink, _frame_extent
 from tests.kick_payloads import CHAT_CHANNEL, chat_data
 from tests.pusher_server import PusherConn, ScriptedPusherServer
 from tests.test_transport import TARGET, send_chat
@@ -126,7 +123,7 @@ async def test_wss_connects_through_tls_and_checks_the_certificate(ca: trustme.C
             TARGET, Sink(), fresh_endpoint=False
         )
         assert ending.kind is EndingKind.BACKOFF
-        assert ending.reason == transport.CERTIFICATE
+        assert ending.reason == CERTIFICATE
         assert "CERTIFICATE_VERIFY_FAILED" in ending.detail
 
 
@@ -176,7 +173,7 @@ async def test_a_bug_handling_one_event_skips_it_and_keeps_the_connection(
     def flaky(target: ChannelTarget) -> EventNormalizer:
         normalize = Normalizer(target.slug).normalize
 
-        def run(message: pusher.ChannelEvent) -> StreamEvent | None:
+        def run(message: ChannelEvent) -> StreamEvent | None:
             event = normalize(message)
             if event is not None and event.id == "msg-2":
                 raise RuntimeError("boom")
@@ -322,7 +319,7 @@ async def test_a_peer_that_ignores_our_close_is_dropped_after_the_close_timeout(
 
 
 class FakeClockLoop:
-    """Stands in for the loop inside `_Link`: a settable clock and recorded timers."""
+    """Stands in for the loop inside `WebSocketLink`: a settable clock and recorded timers."""
 
     def __init__(self) -> None:
         self.now = 100.0
@@ -376,7 +373,7 @@ async def open_fake_link(
 ) -> tuple[Any, FakeClockLoop, RecordingTransport, list[bytes]]:
     received: list[bytes] = []
     ws = ClientProtocol(parse_uri("ws://127.0.0.1:1/app/k"), state=State.OPEN)
-    link = _Link(ws, lambda data: received.append(bytes(data)), 2.0, coalesce)
+    link = WebSocketLink(ws, lambda data: received.append(bytes(data)), 2.0, coalesce)
     clock, transport = FakeClockLoop(), RecordingTransport()
     link._loop = clock  # type: ignore[assignment]
     link.last_read_at = clock.now
@@ -489,11 +486,11 @@ PING, CLOSE = 0x89, 0x88
 
 async def connecting_link(
     max_size: int = 8 * 1024 * 1024,
-) -> tuple[_Link, RecordingTransport, list[bytes], bytes]:
+) -> tuple[WebSocketLink, RecordingTransport, list[bytes], bytes]:
     """A link that has sent its upgrade request, and the 101 response that accepts it."""
     received: list[bytes] = []
     ws = ClientProtocol(parse_uri("ws://127.0.0.1:1/app/k"), max_size=max_size)
-    link = _Link(ws, lambda data: received.append(bytes(data)), 2.0, 0.0)
+    link = WebSocketLink(ws, lambda data: received.append(bytes(data)), 2.0, 0.0)
     transport = RecordingTransport()
     link.connection_made(transport)  # type: ignore[arg-type]
     request = b"".join(transport.written).decode()
@@ -506,7 +503,7 @@ async def connecting_link(
     return link, transport, received, response
 
 
-def feed_in_pieces(link: _Link, data: bytes, sizes: Callable[[], int]) -> None:
+def feed_in_pieces(link: WebSocketLink, data: bytes, sizes: Callable[[], int]) -> None:
     """Hands `data` to the link as reads of the given sizes, each at most what it asks for."""
     pos = 0
     while pos < len(data):

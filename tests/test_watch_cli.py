@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.watch import EXIT_ERROR, EXIT_OK, missing_id_message
+from app.watch import EXIT_ERROR, EXIT_OK
+from app.watch_cli import missing_id_message
 from tests.fake_kick_api import FakeKickApi
 from tests.kick_payloads import CHANNEL_ID, CHATROOM_ID
 from tests.watch_process import app_env

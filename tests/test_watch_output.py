@@ -12,7 +12,7 @@ import threading
 import msgspec
 
 from app.core.events import EventType, StreamEvent, json_lines
-from app.watch import _JsonLines
+from app.watch_output import JsonLinesWriter
 from tests.event_samples import chat_data
 
 
@@ -47,7 +47,7 @@ async def next_pass() -> None:
 
 class GatedOutput(io.BytesIO):
     """An output whose writes wait for `gate`: a reader that does not read (no file descriptor,
-    so `_JsonLines` calls `write`). `entered` is set when a write is waiting."""
+    so `JsonLinesWriter` calls `write`). `entered` is set when a write is waiting."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -68,7 +68,7 @@ def ids(data: bytes) -> list[str]:
 
 async def test_each_pass_is_one_batch_in_order_and_a_blocked_reader_blocks_nothing() -> None:
     out = GatedOutput()
-    lines = _JsonLines(out, asyncio.get_running_loop())
+    lines = JsonLinesWriter(out, asyncio.get_running_loop())
     async with asyncio.timeout(10):
         for event in [make_event(f"a{n}") for n in range(3)]:
             lines.add(event)
@@ -87,7 +87,7 @@ async def test_each_pass_is_one_batch_in_order_and_a_blocked_reader_blocks_nothi
 
 async def test_close_writes_what_is_pending() -> None:
     out = CountingOutput()
-    lines = _JsonLines(out, asyncio.get_running_loop())
+    lines = JsonLinesWriter(out, asyncio.get_running_loop())
     lines.add(make_event(ident="last"))
     await lines.aclose()
     assert out.writes == 1 and b'"id":"last"' in out.getvalue()
@@ -98,7 +98,7 @@ async def test_overflow_drops_the_oldest_batches_and_reports_at_intervals() -> N
     err = io.StringIO()
     now = [0.0]
     batch = len(json_lines([make_event("x0000")]))
-    lines = _JsonLines(
+    lines = JsonLinesWriter(
         out, asyncio.get_running_loop(), err=err, max_bytes=10 * batch, clock=lambda: now[0]
     )
     lines.add(make_event("x0000"))
@@ -132,7 +132,7 @@ async def test_a_reader_that_goes_away_stops_watch_once_and_quietly() -> None:
         gone.set()
 
     with os.fdopen(write_end, "wb") as out:
-        lines = _JsonLines(out, asyncio.get_running_loop(), reader_gone)
+        lines = JsonLinesWriter(out, asyncio.get_running_loop(), reader_gone)
         lines.add(make_event("a"))
         async with asyncio.timeout(10):
             await gone.wait()

@@ -1,27 +1,10 @@
-"""Kick's HTTP side (Qt-free, async, httpx): channel lookup and Pusher app key discovery.
+"""Kick's HTTP side (Qt-free, async, httpx): `KickApi`, the one client for every request to Kick.
 
-- `validate_slug` turns what a streamer typed into a slug, or says what is wrong with it.
-- `KickApi.lookup_channel` resolves a slug to its ids (design §3). Failures are `LookupFailed`
-  subclasses whose text is a plain sentence meant for the streamer, whose `detail` is the
-  technical reason (for a details line and the log), and whose `retryable` says whether trying
-  again can help.
+- `KickApi.lookup_channel` resolves a slug to its ids (design §3); its answer and failures are
+  `channel_lookup`'s.
 - `KickApi.discover_pusher` finds the WebSocket URL; it never raises and falls back to the
-  long-known key.
-
-How a lookup answer is classified:
-
-| answer | exception |
-|---|---|
-| `cf-mitigated` header, or "Just a moment" in the body (any status) | `CloudflareBlocked` |
-| 404 (after one retry with `_` and `-` swapped) | `ChannelNotFound` |
-| 403, 429, 503; an HTML body with any other non-5xx status, 200 too | `CloudflareBlocked` |
-| other 5xx, Cloudflare's "origin down" pages too (Kick itself fails) | `KickServerError` |
-| DNS, connect, TLS, proxy, read errors; timeouts, the whole lookup too | `NetworkError` |
-| 200 not JSON, or lacking `id` / `chatroom.id`; other statuses; redirect loops | `BadResponse` |
-| a redirect to another host, port or scheme; an answer over `LOOKUP_MAX_BYTES` | `BadResponse` |
-
-`BadResponse` is retryable: a half-served page or a passing glitch is far likelier than Kick
-changing its API, and a changed API is reported on every attempt anyway.
+  long-known key. `negotiate` and `fetch_token` are the realtime requests of every connection
+  attempt; their answers are `realtime_negotiation`'s.
 
 Every request here (the lookup, provider negotiation, the Centrifugo token, key discovery) goes
 through one helper, `KickApi._fetch`: redirects followed only on the same host, port and scheme,
@@ -36,10 +19,8 @@ import asyncio
 import contextlib
 import logging
 import os
-import re
 import uuid
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from types import TracebackType
 from typing import Any, Self
 
@@ -48,209 +29,31 @@ import msgspec
 
 from app.core.events import JSON_ERRORS
 from app.kick import constants as C
-from app.kick.coerce import as_int
-from app.kick.slug import validate_slug
-from app.kick.transport import (
-    DROPPED,
-    PROXY_FAILED,
-    TIMED_OUT,
-    describe_network_error,
-    error_text,
+from app.kick.channel_lookup import (
+    BadResponse,
+    ChannelInfo,
+    ChannelNotFound,
+    LookupFailed,
+    NetworkError,
+    parse_lookup,
 )
+from app.kick.network_errors import TIMED_OUT, error_text
+from app.kick.realtime_negotiation import (
+    Negotiation,
+    PusherEndpoint,
+    TokenFailed,
+    endpoint_from_url,
+    parse_negotiation,
+    parse_token,
+    pusher_credentials,
+    pusher_ws_url,
+)
+from app.kick.slug import validate_slug
 
 log = logging.getLogger(__name__)
 
 _SWAP_SEPARATORS = str.maketrans("_-", "-_")
-_CREDENTIAL_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # goes into a URL: nothing else allowed
-_BLOCKED_STATUSES = frozenset({403, 429, 503})
 _MAX_REDIRECTS = 3
-
-
-# -- results ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChannelInfo:
-    slug: str
-    channel_id: int
-    chatroom_id: int
-    user_id: int | None
-    display_name: str
-    is_live: bool
-    viewer_count: int | None
-    session_title: str | None
-    followers_count: int | None
-
-
-@dataclass(frozen=True)
-class PusherEndpoint:
-    url: str
-    key: str
-    cluster: str
-    discovered: bool  # False: the known key, or VMSC_KICK_PUSHER_URL
-
-
-def pusher_ws_url(key: str, cluster: str) -> str:
-    return C.PUSHER_WS_URL_TEMPLATE.format(cluster=cluster, key=key)
-
-
-# -- lookup failures ----------------------------------------------------------------------------
-
-
-class LookupFailed(Exception):
-    """The channel lookup failed; `str(exc)` is for the streamer, `detail` the technical reason
-    (may be empty), `retryable` for the supervisor."""
-
-    retryable: bool = True
-    detail: str = ""
-
-
-class ChannelNotFound(LookupFailed):
-    retryable = False
-
-    def __init__(self, slug: str) -> None:
-        super().__init__(f"Kick has no channel named '{slug}'. Check the spelling.")
-        self.slug = slug
-
-
-class CloudflareBlocked(LookupFailed):
-    def __init__(self, status: int) -> None:
-        super().__init__(
-            "Kick's website blocked the channel lookup (Cloudflare protection, "
-            f"HTTP {status}). This often lasts a while: retry later, or enter the chatroom id "
-            "and channel id by hand under Advanced."
-        )
-        self.status = status
-
-
-class KickServerError(LookupFailed):
-    def __init__(self, status: int) -> None:
-        super().__init__("Kick's website is having problems — it usually passes")
-        self.status = status
-        self.detail = f"HTTP {status} from the channel lookup"
-
-
-class NetworkError(LookupFailed):
-    """Kick could not be reached: `str(exc)` says so plainly (no internet, refused, timed out,
-    certificate, proxy...), `detail` is the underlying exception's text."""
-
-    def __init__(self, summary: str, detail: str, *, timeout: bool) -> None:
-        super().__init__(summary)
-        self.detail = detail
-        self.timeout = timeout
-
-    @classmethod
-    def from_httpx(cls, exc: httpx.TransportError) -> NetworkError:
-        if isinstance(exc, httpx.TimeoutException):
-            return cls(TIMED_OUT, error_text(exc), timeout=True)
-        if isinstance(exc, httpx.ProxyError):
-            return cls(PROXY_FAILED, error_text(exc), timeout=False)
-        if isinstance(exc, httpx.RemoteProtocolError):  # e.g. hung up before answering
-            return cls(DROPPED, error_text(exc), timeout=False)
-        summary, detail = describe_network_error(exc)
-        return cls(summary, detail, timeout=False)
-
-
-class BadResponse(LookupFailed):
-    def __init__(self, detail: str) -> None:
-        super().__init__("Kick sent an unexpected answer to the channel lookup")
-        self.detail = detail
-
-
-# -- parsing ------------------------------------------------------------------------------------
-
-
-def _as_dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _is_html(headers: Mapping[str, str], content: bytes) -> bool:
-    content_type = headers.get("content-type", "").lower()
-    return "text/html" in content_type or content.lstrip()[:1] == b"<"
-
-
-def _is_challenge(headers: Mapping[str, str], content: bytes) -> bool:
-    return "cf-mitigated" in headers or b"Just a moment" in content
-
-
-def _channel_info(slug: str, body: Any) -> ChannelInfo:
-    if not isinstance(body, dict):
-        raise BadResponse(f"expected a JSON object, got {type(body).__name__}")
-    channel_id = as_int(body.get("id"))
-    chatroom_id = as_int(_as_dict(body.get("chatroom")).get("id"))
-    if channel_id is None:
-        raise BadResponse("no channel id")
-    if chatroom_id is None:
-        raise BadResponse("no chatroom id")
-    user = _as_dict(body.get("user"))
-    live = body.get("livestream")
-    stream = _as_dict(live)
-    real_slug = body.get("slug")
-    username = user.get("username")
-    title = stream.get("session_title")
-    return ChannelInfo(
-        slug=real_slug.lower() if isinstance(real_slug, str) and real_slug else slug,
-        channel_id=channel_id,
-        chatroom_id=chatroom_id,
-        user_id=as_int(body.get("user_id", user.get("id"))),
-        display_name=username if isinstance(username, str) and username else slug,
-        is_live=isinstance(live, dict) and stream.get("is_live", True) not in (False, 0, None),
-        viewer_count=as_int(stream.get("viewer_count")),
-        session_title=title if isinstance(title, str) else None,
-        followers_count=as_int(body.get("followers_count")),
-    )
-
-
-def parse_lookup(
-    slug: str, status: int, headers: Mapping[str, str], content: bytes
-) -> ChannelInfo | None:
-    """The channel in a lookup answer; None for a 404. Raises LookupFailed, nothing else."""
-    if _is_challenge(headers, content):
-        raise CloudflareBlocked(status)
-    if status == 404:
-        return None
-    if status in _BLOCKED_STATUSES:
-        raise CloudflareBlocked(status)
-    if status >= 500:
-        raise KickServerError(status)
-    if _is_html(headers, content):
-        raise CloudflareBlocked(status)
-    if status != 200:
-        raise BadResponse(f"HTTP {status}")
-    try:
-        body = msgspec.json.decode(content)
-    except JSON_ERRORS:
-        raise BadResponse("not JSON") from None
-    return _channel_info(slug, body)
-
-
-def _pusher_credentials(body: Any) -> tuple[str, str] | str:
-    """(key, cluster) from a discovery answer, or the reason there is none."""
-    connections = _as_dict(_as_dict(body).get("data")).get("connections")
-    if not isinstance(connections, list):
-        return "no data.connections list"
-    for connection in connections:
-        if _as_dict(connection).get("provider") != "pusher":
-            continue
-        credentials = _as_dict(connection.get("credentials"))
-        key, cluster = credentials.get("app_key"), credentials.get("cluster")
-        if not isinstance(key, str) or not _CREDENTIAL_RE.fullmatch(key):
-            return f"bad pusher app_key {key!r}"
-        if not isinstance(cluster, str) or not _CREDENTIAL_RE.fullmatch(cluster):
-            return f"bad pusher cluster {cluster!r}"
-        return key, cluster
-    return "no pusher connection offered"
-
-
-def _endpoint_from_url(url: str) -> PusherEndpoint:
-    """An endpoint for a URL given as is; key and cluster only where the URL shows them."""
-    parsed = httpx.URL(url)
-    key = parsed.path.partition("/app/")[2].strip("/")
-    host = parsed.host
-    cluster = ""
-    if host.startswith("ws-") and host.endswith(".pusher.com"):
-        cluster = host.removeprefix("ws-").removesuffix(".pusher.com")
-    return PusherEndpoint(url=url, key=key, cluster=cluster, discovered=False)
 
 
 # -- the client ---------------------------------------------------------------------------------
@@ -407,7 +210,7 @@ class KickApi:
         """The WebSocket endpoint: VMSC_KICK_PUSHER_URL, else discovered, else the known key."""
         if self._pusher_url:
             log.info("pusher URL from %s", C.ENV_KICK_PUSHER_URL)
-            return _endpoint_from_url(self._pusher_url)
+            return endpoint_from_url(self._pusher_url)
         outcome = await self._discover(channel_id)
         if isinstance(outcome, PusherEndpoint):
             return outcome
@@ -442,7 +245,7 @@ class KickApi:
             status, _, content = await self._realtime_post(path, body, "key discovery")
             if status != 200:
                 return f"HTTP {status}"
-            credentials = _pusher_credentials(msgspec.json.decode(content))
+            credentials = pusher_credentials(msgspec.json.decode(content))
         except LookupFailed as exc:
             return _failure_text(exc)
         except JSON_ERRORS as exc:
@@ -526,116 +329,3 @@ def _failure_text(exc: LookupFailed) -> str:
     if isinstance(cause, httpx.HTTPError | httpx.InvalidURL):
         return f"{type(cause).__name__}: {error_text(cause)}"
     return exc.detail or str(exc)
-
-
-_WS_SCHEMES = frozenset({"ws", "wss"})
-_JWT_RE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
-
-
-@dataclass(frozen=True)
-class Negotiation:
-    """What Kick's provider negotiation offered; both None (with `failure`) when it failed."""
-
-    pusher: PusherEndpoint | None = None
-    centrifugo_url: str | None = None
-    failure: str = ""  # why nothing usable came back (logged; the fallback is the caller's)
-
-
-class TokenFailed(Exception):
-    """No Centrifugo token: `str(exc)` a plain sentence, `detail` the technical reason."""
-
-    ODD = "Kick sent an unexpected answer when asked for a chat pass"
-
-    def __init__(self, message: str, detail: str) -> None:
-        super().__init__(message)
-        self.detail = detail
-
-
-def _blocked_or_failed(status: int, headers: Mapping[str, str], content: bytes) -> str:
-    """Why a non-JSON or non-200 answer is unusable, in the log's words."""
-    if _is_challenge(headers, content) or (
-        status in _BLOCKED_STATUSES and _is_html(headers, content)
-    ):
-        return f"blocked by Cloudflare (HTTP {status})"
-    return f"HTTP {status}"
-
-
-def _ws_url(value: Any) -> str | None:
-    """A ws:// or wss:// URL with a host, else None."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        url = httpx.URL(value.strip())
-    except (httpx.InvalidURL, ValueError):
-        return None
-    if url.scheme not in _WS_SCHEMES or not url.host:
-        return None
-    return str(url)
-
-
-def parse_negotiation(status: int, headers: Mapping[str, str], content: bytes) -> Negotiation:
-    """The providers in a negotiation answer. Lenient: `provider` in any case, credentials under
-    `credentials` or on the connection itself; unusable entries are skipped."""
-    if status != 200 or _is_challenge(headers, content):
-        return Negotiation(failure=_blocked_or_failed(status, headers, content))
-    try:
-        body = msgspec.json.decode(content)
-    except JSON_ERRORS as exc:
-        return Negotiation(failure=f"not JSON ({exc})")
-    connections = _as_dict(_as_dict(body).get("data")).get("connections")
-    if not isinstance(connections, list):
-        return Negotiation(failure="no data.connections list")
-    pusher: PusherEndpoint | None = None
-    centrifugo: str | None = None
-    problems = []
-    for connection in connections:
-        entry = _as_dict(connection)
-        provider = str(entry.get("provider") or "").strip().lower()
-        credentials = _as_dict(entry.get("credentials")) or entry
-        if provider == "pusher" and pusher is None:
-            key, cluster = credentials.get("app_key"), credentials.get("cluster")
-            key_ok = isinstance(key, str) and _CREDENTIAL_RE.fullmatch(key)
-            if key_ok and isinstance(cluster, str) and _CREDENTIAL_RE.fullmatch(cluster):
-                pusher = PusherEndpoint(pusher_ws_url(str(key), cluster), str(key), cluster, True)
-                continue
-            problems.append(f"bad pusher credentials {key!r}/{cluster!r}")
-        elif provider == "centrifugo" and centrifugo is None:
-            centrifugo = _ws_url(credentials.get("url"))
-            if centrifugo is None:
-                problems.append(f"bad centrifugo url {credentials.get('url')!r}")
-    if pusher is None and centrifugo is None:
-        return Negotiation(failure="; ".join(problems) or "no known provider offered")
-    return Negotiation(pusher, centrifugo)
-
-
-def _find_token(body: Any, depth: int = 0) -> str | None:
-    """The token in an auth answer, wherever Kick put it: `token`, `jwt` or `connection_token`,
-    at the top or under `data`, or the answer itself as a string."""
-    if isinstance(body, str):
-        return body.strip() if _JWT_RE.fullmatch(body.strip()) else None
-    if not isinstance(body, dict) or depth > 2:
-        return None
-    for key in ("token", "jwt", "connection_token", "access_token"):
-        value = body.get(key)
-        if isinstance(value, str) and value.strip():
-            return value.strip()
-    return _find_token(body.get("data"), depth + 1)
-
-
-def parse_token(status: int, headers: Mapping[str, str], content: bytes) -> str:
-    """The token in an auth answer. Raises TokenFailed."""
-    if status != 200 or _is_challenge(headers, content):
-        reason = _blocked_or_failed(status, headers, content)
-        if reason.startswith("blocked"):
-            raise TokenFailed("Kick's website blocked the chat pass request (Cloudflare)", reason)
-        if status >= 500:
-            raise TokenFailed("Kick's website is having problems — it usually passes", reason)
-        raise TokenFailed(TokenFailed.ODD, reason)
-    try:
-        body: Any = msgspec.json.decode(content)
-    except JSON_ERRORS:
-        body = content.decode("utf-8", "replace")  # a bare JWT as text
-    token = _find_token(body)
-    if token is None:
-        raise TokenFailed(TokenFailed.ODD, "no token in the answer")
-    return token

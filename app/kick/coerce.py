@@ -1,4 +1,5 @@
-"""Numbers as Kick sends them: ids, codes and counts arrive as numbers or as numeric strings."""
+"""Values as Kick sends them: ids, codes and counts arrive as numbers or as numeric strings, and
+an object may be anything at all."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ def as_int(value: Any) -> int | None:
     """An id, code or count sent as a number or a numeric string; None for anything else.
     Strings are ASCII digits, at most 19 (an id): int() refuses strings past 4,300 digits and
     accepts "²", which isdigit() passes."""
+    if value is None:  # the common case: absent (a Centrifugo push has no id), checked first
+        return None
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -17,3 +20,8 @@ def as_int(value: Any) -> int | None:
     if text.isascii() and text.isdigit() and len(text) <= 19:
         return int(text)
     return None
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """An object as sent, or an empty one for anything else (a list, a string, null)."""
+    return value if isinstance(value, dict) else {}

@@ -43,7 +43,7 @@ from app.core.payloads import (
     parse_emotes,
 )
 from app.kick.dedupe import Deduper
-from app.kick.pusher import ChannelEvent, decode_frame
+from app.kick.pusher_codec import ChannelEvent, decode_frame
 
 log = logging.getLogger(__name__)
 

@@ -8,11 +8,11 @@ offered, else Pusher; the long-known Pusher key only when negotiation failed), a
 session of that protocol. Both protocols end the same way, in an `Ending`; the supervisor alone
 decides what comes next.
 
-Both protocols run over the same socket driver (`transport.drive_session`), which only moves
-messages, timer ticks and tokens; the protocol, the keep-alive, the silence watchdog and the
-verdict on the ending are the socket-free sessions' (`pusher.PusherSession`; for Centrifugo,
-`centrifugo.CentrifugoSession` with the watchdog around it, `_Driven`). This module fetches the
-Centrifugo tokens.
+Both protocols run over the same socket driver (`session_driver.drive_session`), which only
+moves messages, timer ticks and tokens; the protocol, the keep-alive, the silence watchdog and
+the verdict on the ending are the socket-free sessions' (`pusher_session.PusherSession`; for
+Centrifugo, `centrifugo_session.CentrifugoSession` with the watchdog around it, `_Driven`). This
+module fetches the Centrifugo tokens.
 """
 
 from __future__ import annotations
@@ -32,17 +32,14 @@ from app.core.watchdog import (
     SilenceWatchdog,
     silent_detail,
 )
-from app.kick import pusher
-from app.kick.api import KickApi, Negotiation, TokenFailed
-from app.kick.centrifugo import WENT_SILENT, CentrifugoSession, SessionTimeouts
-from app.kick.transport import (
-    DEFAULT_TIMEOUTS,
-    NormalizerFactory,
-    PusherConnector,
-    Timeouts,
-    drive_session,
-    silence_watchdog,
-)
+from app.kick.api import KickApi
+from app.kick.centrifugo_endings import WENT_SILENT
+from app.kick.centrifugo_session import CentrifugoSession, SessionTimeouts
+from app.kick.pusher_codec import ChannelEvent, chat_channel, public_channels
+from app.kick.pusher_connector import PusherConnector
+from app.kick.realtime_negotiation import Negotiation, TokenFailed
+from app.kick.session_driver import NormalizerFactory, drive_session, silence_watchdog
+from app.kick.websocket_connect import DEFAULT_TIMEOUTS, Timeouts
 
 log = logging.getLogger(__name__)
 
@@ -213,8 +210,8 @@ class CentrifugoConnector:
         session = _Driven(
             CentrifugoSession(
                 first_token,
-                pusher.public_channels(target.chatroom_id, target.channel_id),
-                pusher.chat_channel(target.chatroom_id),
+                public_channels(target.chatroom_id, target.channel_id),
+                chat_channel(target.chatroom_id),
                 self._session_timeouts,
             ),
             silence_watchdog(self._silence_limit, sink),
@@ -239,8 +236,8 @@ class CentrifugoConnector:
 
 
 class _Driven:
-    """A `CentrifugoSession` in the shape the socket driver drives (`transport.Session`), with
-    the silence watchdog, which `pusher.PusherSession` has inside. Socket-free, like both."""
+    """A `CentrifugoSession` in the shape the socket driver drives (`session_driver.Session`), with
+    the silence watchdog, which `PusherSession` has inside. Socket-free, like both."""
 
     def __init__(self, session: CentrifugoSession, watchdog: SilenceWatchdog | None) -> None:
         self.changed = False
@@ -270,9 +267,9 @@ class _Driven:
 
     def receive(
         self, message: bytes | bytearray | memoryview | str, now: float
-    ) -> list[pusher.ChannelEvent]:
+    ) -> list[ChannelEvent]:
         session = self._session
-        events: list[pusher.ChannelEvent] = session.receive(message, now)
+        events: list[ChannelEvent] = session.receive(message, now)
         if session.outgoing or session.ending is not None:
             self.changed = True
         elif session.subscribed and not self._confirmed:

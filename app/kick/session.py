@@ -8,18 +8,14 @@ from collections.abc import Callable
 from app.core.backoff import Backoff
 from app.core.supervisor import ChannelTarget, ConnectRequest, ResolveError, Supervisor
 from app.core.watchdog import DEFAULT_SILENCE_LIMIT
-from app.kick.api import (
-    ChannelInfo,
-    CloudflareBlocked,
-    KickApi,
-    LookupFailed,
-    PusherEndpoint,
-)
+from app.kick.api import KickApi
+from app.kick.channel_lookup import ChannelInfo, CloudflareBlocked, LookupFailed
 from app.kick.ids import CachedIds, IdCache, MemoryIdCache
 from app.kick.normalize import Normalizer
 from app.kick.realtime import AUTO, RealtimeConnector
+from app.kick.realtime_negotiation import PusherEndpoint
 from app.kick.slug import InvalidSlugError, validate_slug
-from app.kick.transport import DEFAULT_TIMEOUTS, Timeouts
+from app.kick.websocket_connect import DEFAULT_TIMEOUTS, Timeouts
 
 log = logging.getLogger(__name__)
 

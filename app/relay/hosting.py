@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 from app.core.events import StreamEvent
 from app.core.supervisor import Status, Supervisor
-from app.relay.server import ListenAddress, RelayServer
+from app.relay.address import ListenAddress
+from app.relay.server import RelayServer
 from app.relay.status import status_payload
 from app.relay.test_events import make_test_event
 

@@ -16,7 +16,8 @@ from pytestqt.qtbot import QtBot
 
 from app.core.state import ConnectionState as S
 from app.core.supervisor import Status
-from app.kick.transport import describe_network_error, error_text, server_closed
+from app.kick.network_errors import describe_network_error, error_text
+from app.kick.pusher_endings import server_closed
 from app.ui import theme
 from app.ui.status_card import KickStatusCard, PulseDot, format_count, format_duration
 from tests.ui import FakeClock, center_color
