@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import BinaryIO, TextIO
 
 from app.core.events import json_lines
-from app.kick.normalize import Pipeline
+from app.kick.pipeline import Pipeline
 
 # C0 and C1 control characters (ESC, CR, LF, BEL, DEL, CSI, ...), line and paragraph separators,
 # and the bidirectional overrides and isolates that reorder the text shown after them.

@@ -29,7 +29,9 @@ from app.cli import normalize_stream
 from app.core.events import EventFormatError, StreamEvent, json_lines
 from app.kick.centrifugo_session import CentrifugoSession
 from app.kick.channel_lookup import LookupFailed, parse_lookup
-from app.kick.normalize import Normalizer, PayloadError, Pipeline
+from app.kick.normalize import Normalizer
+from app.kick.payload_fields import PayloadError
+from app.kick.pipeline import Pipeline
 from app.kick.pusher_codec import FrameError, decode_frame
 from app.settings import SettingsStore
 from tests.fixtures import FRAMES_DIR

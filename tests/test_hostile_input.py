@@ -11,8 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from app.kick.normalize import Normalizer, PayloadError, Pipeline, event_digest, iso_utc
+from app.kick.kick_events import event_digest
+from app.kick.normalize import Normalizer
+from app.kick.payload_fields import PayloadError
+from app.kick.pipeline import Pipeline
 from app.kick.pusher_codec import ConnectionEstablished, decode_frame
+from app.kick.timestamps import iso_utc
 
 REPO = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=UTC)

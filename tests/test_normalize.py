@@ -11,17 +11,14 @@ from typing import Any
 import pytest
 
 from app.core.events import EventType, StreamEvent
+from app.core.payloads import parse_emotes
 from app.kick.dedupe import Deduper, dedupe_key
-from app.kick.normalize import (
-    NOT_USER_EVENTS,
-    Normalizer,
-    PayloadError,
-    Pipeline,
-    event_digest,
-    iso_utc,
-    parse_emotes,
-)
+from app.kick.kick_events import event_digest
+from app.kick.normalize import NOT_USER_EVENTS, Normalizer
+from app.kick.payload_fields import PayloadError
+from app.kick.pipeline import Pipeline
 from app.kick.pusher_codec import ChannelEvent, FrameError, decode_frame
+from app.kick.timestamps import iso_utc
 from tests.event_samples import make_data
 from tests.fixtures import FRAMES_DIR
 

@@ -9,8 +9,8 @@ Kick delivers some actions more than once:
   only SubscriptionEvent, the other two are dropped there and never reach this module.
 
 Keys are Kick's ids where the payload has one (unique, so they never merge two actions). Payloads
-without an id get a digest of event name + data (`normalize.event_digest`), and some of those carry
-nothing unique: the same user redeeming the same reward with the same input twice produces two
+without an id get a digest of event name + data (`kick_events.event_digest`), and some of those
+carry nothing unique: the same user redeeming the same reward with the same input twice produces two
 identical payloads, indistinguishable from a duplicate delivery. Trade-off: a key counts as a
 duplicate only if it was first seen less than `window_seconds` ago (duplicates arrive within
 milliseconds of each other; Pusher never replays later) *and* is still remembered (bounded memory:

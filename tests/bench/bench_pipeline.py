@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.events import StreamEvent
-from app.kick.normalize import Pipeline
+from app.kick.pipeline import Pipeline
 
 FRAMES_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "kick-frames"
 TARGET_RATIO = 1.5
