@@ -29,7 +29,7 @@ from app.ui.theme import icon, load_theme
 if TYPE_CHECKING:
     import asyncio
 
-    from app.core.supervisor import Status
+    from app.core.state import Status
     from app.relay.hosting import RelayHost
 
 log = logging.getLogger(__name__)

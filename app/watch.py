@@ -18,8 +18,8 @@ from typing import Any, BinaryIO, TextIO
 
 from app.cli import HelpFormatter, discard_output, exit_status_help, terminal_safe
 from app.core.events import StreamEvent, json_lines
-from app.core.state import ConnectionState
-from app.core.supervisor import ConnectRequest, Status
+from app.core.state import ConnectionState, Status
+from app.core.supervisor import ConnectRequest
 from app.kick import constants
 from app.kick.api import KickApi
 from app.kick.ids import CachedIds, MemoryIdCache

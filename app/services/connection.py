@@ -15,7 +15,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from app.core.events import StreamEvent
-from app.core.supervisor import ConnectRequest, Status, Supervisor
+from app.core.state import Status
+from app.core.supervisor import ConnectRequest, Supervisor
 from app.id_cache import SettingsIdCache
 
 log = logging.getLogger(__name__)

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from app.core.events import StreamEvent
-    from app.core.supervisor import Status
+    from app.core.state import Status
     from app.ui.feed_view import EventFeedView
     from app.ui.settings_page import SettingsPage
     from app.ui.sources_panel import SourcesPanel

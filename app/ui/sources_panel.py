@@ -48,7 +48,7 @@ from app.ui.status_card import (
 from app.ui.theme import icon, repolish
 
 if TYPE_CHECKING:  # the supervisor module loads asyncio: not before the page is painted
-    from app.core.supervisor import Status
+    from app.core.state import Status
 
 __all__ = ["KickSourceCard", "SourcesPanel", "parse_manual_ids", "slug_error"]
 

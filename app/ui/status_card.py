@@ -42,7 +42,7 @@ from app.ui.plain import plain_tooltip
 from app.ui.theme import icon, repolish
 
 if TYPE_CHECKING:  # the supervisor module loads asyncio: not before the page is painted
-    from app.core.supervisor import Status
+    from app.core.state import Status
 
 __all__ = [
     "NO_STATUS",
@@ -546,7 +546,7 @@ class KickStatusCard(QFrame):
     @property
     def status(self) -> Status:
         if self._status is None:
-            from app.core.supervisor import Status
+            from app.core.state import Status
 
             self._status = Status()
         return self._status

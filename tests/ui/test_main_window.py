@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QCheckBox, QLabel, QLineEdit, QPushB
 from pytestqt.qtbot import QtBot
 
 from app.core.state import ConnectionState as S
-from app.core.supervisor import Status
+from app.core.state import Status
 from app.ui.main_window import MainWindow
 from tests.ui import make_event, themed
 

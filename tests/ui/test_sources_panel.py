@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from app.core.state import ConnectionState as S
-from app.core.supervisor import Status
+from app.core.state import Status
 from app.ui.sources_panel import KickSourceCard, SourcesPanel, parse_manual_ids, slug_error
 from app.ui.status_card import KickStatusCard
 from tests.ui import FakeClock, center_color, themed

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.core.state import ConnectionState as S
-from app.core.supervisor import Status
+from app.core.state import Status
 from app.kick.transport import describe_network_error, error_text, server_closed
 from app.ui import theme
 from app.ui.status_card import KickStatusCard, PulseDot, format_count, format_duration

@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from app.core.events import EventType
 from app.core.state import ConnectionState as S
-from app.core.supervisor import Status
+from app.core.state import Status
 from app.ui.main_window import MainWindow
 from app.ui.plain import plain_label, plain_tooltip
 from tests.ui import make_event, themed
