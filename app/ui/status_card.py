@@ -1,9 +1,10 @@
 """The Dashboard's Kick card: state, channel, live dot, events since connecting, uptime.
 
-A pure view (design rule 5): `set_status` / `set_event_count` show what the service says; the
-card only asks: `retryRequested`, and `connectRequested` (slug) to connect to the channel it shows
-while disconnected. Every state colour comes from `resources/theme.qss` through the card's `state`
-property (rule 6): Python only says which state the card is in, and which indicators pulse.
+A pure view (design rule 5): it shows the app's state it is bound to (`bind`), or what
+`set_status` / `set_event_count` give it; it only asks: `retryRequested`, `testEventRequested`,
+and `connectRequested` (slug) for the channel it shows while disconnected. Every state colour
+comes from `resources/theme.qss` through the card's `state` property (rule 6): Python only says
+which state the card is in, and which indicators pulse.
 """
 
 from __future__ import annotations

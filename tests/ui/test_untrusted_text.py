@@ -113,3 +113,15 @@ def test_the_helpers_own_the_rule(qapp: QApplication) -> None:
     assert plain_tooltip("") == ""
     label = plain_label("x", EVIL)
     assert label.textFormat() is Qt.TextFormat.PlainText and label.text() == EVIL
+
+
+def test_plain_text_labels_have_one_home() -> None:
+    # Every label that may show network or OS text comes from app/ui/plain.py: a copy of the
+    # rule elsewhere could drift from it.
+    ui = Path(__file__).resolve().parents[2] / "app" / "ui"
+    elsewhere = [
+        path.name
+        for path in ui.glob("*.py")
+        if path.name != "plain.py" and "setTextFormat" in path.read_text(encoding="utf-8")
+    ]
+    assert elsewhere == []
