@@ -37,14 +37,7 @@ from app.ui.status_text import (
 from app.ui.theme import repolish
 
 # While the supervisor holds (or is after) a connection the button offers to end it.
-_ACTIVE_STATES = frozenset(
-    {
-        ConnectionState.CONNECTING,
-        ConnectionState.CONNECTED,
-        ConnectionState.LIVE,
-        ConnectionState.RECONNECTING,
-    }
-)
+_ACTIVE_STATES = frozenset(ConnectionState) - {ConnectionState.DISCONNECTED, ConnectionState.ERROR}
 _ANONYMOUS_NOTE = (
     "VMSC watches Kick anonymously, without your Kick login. Chat, subs, gifts, bans and the "
     "live status come through; named follows may not appear without a Kick login."
