@@ -1,4 +1,5 @@
-"""Composition root: builds settings, services and the window, and wires every signal here."""
+"""Composition root: builds the settings, the app's state, the services and the window, and makes
+every connection between them in `VmscApp._wire`."""
 
 from __future__ import annotations
 
@@ -14,14 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEventLoop, QTimer
-from PySide6.QtGui import QImageReader
 from PySide6.QtWidgets import QApplication
 
 from app import APP_NAME, __version__
-from app.id_cache import SettingsIdCache
 from app.logs import add_file_logging, log_dir, setup_console_logging
-from app.settings import CONFIG_DIR_ENV, SettingsStore
-from app.ui.main_window import MainWindow
+from app.services.app_state import AppState, RelayInfo
+from app.settings import CONFIG_DIR_ENV, SettingsHolder, SettingsStore
+from app.ui.main_window import PAGES, MainWindow
 from app.ui.theme import icon, load_theme
 
 # asyncio (~50 ms to import here) and the network stack load after the first paint: they are
@@ -29,99 +29,126 @@ from app.ui.theme import icon, load_theme
 if TYPE_CHECKING:
     import asyncio
 
-    from app.core.supervisor import Status
     from app.relay.hosting import RelayHost
 
 log = logging.getLogger(__name__)
 
+DASHBOARD, SOURCES, SETTINGS = range(len(PAGES))
+
 
 class VmscApp:
-    """The running app: one settings holder, one Kick API client, one connection service, one
-    window. Tests build it on a qasync loop to drive the real thing."""
+    """The running app: one settings holder, one state, one Kick API client, one connection
+    service, one window. Tests build it on a qasync loop to drive the real thing."""
 
     def __init__(
         self,
-        settings: SettingsIdCache | None = None,
+        settings: SettingsHolder | None = None,
+        state: AppState | None = None,
         window: MainWindow | None = None,
     ) -> None:
         # The network stack (httpx, websockets, the pipeline) is imported here, not at the top:
         # `main` paints the window first and loads this while the user already sees it.
         import asyncio
 
+        from app.id_cache import SettingsIdCache
         from app.kick.api import KickApi
         from app.kick.session import build_supervisor
         from app.services.connection import ConnectionService
         from app.session_log import SessionLog, session_dir
 
-        self.settings = settings or SettingsIdCache(SettingsStore())
+        self.settings = settings or SettingsHolder(SettingsStore())
+        self.state = state or AppState(self.settings)
+        id_cache = SettingsIdCache(self.settings)
         self.api = KickApi()
         self.supervisor = build_supervisor(
             self.api,
-            self.settings,
-            provider=lambda: self.settings.settings.realtime_provider,  # read at each attempt
+            id_cache,
+            provider=lambda: self.state.provider,  # read at each attempt
             silence_limit=60.0 * max(0, self.settings.settings.silence_minutes),
         )
-        self.service = ConnectionService(self.supervisor, self.settings)
+        self.service = ConnectionService(self.supervisor)
+        # Before anything connects, the saved channel is shown (Disconnected) by its cached name.
+        cached = id_cache.get(self.state.channel)
+        self.service.remember_channel(self.state.channel, cached.display_name if cached else "")
         # every event in a JSON-lines file per connection (Settings > Open session log folder)
         self.session_log = SessionLog(session_dir())
         self.session_log.attach(self.supervisor)
         self.relay: RelayHost | None = None  # the event server's host, made by `start`
         self._relay_task: asyncio.Future[None] | None = None
-        self.window = window or MainWindow(log_dir())
+        self.window = window or MainWindow(log_dir(), self.state)
         self.closed: asyncio.Future[None] = asyncio.get_event_loop().create_future()
         self._closing = False
         self._close_task: asyncio.Future[None] | None = None
         self._wire()
 
     def _wire(self) -> None:
-        # The window's pages are built when first shown: their requests come through the
-        # window's signals, and the window hands them the current state.
-        window, service = self.window, self.service
-        window.connectRequested.connect(service.connect_channel)
-        window.disconnectRequested.connect(service.disconnect_channel)
-        window.retryRequested.connect(service.retry_now)
-        window.cardConnectRequested.connect(service.connect_channel)
-        service.statusChanged.connect(window.set_status)
-        window.set_status(service.status)  # from the start: the saved channel, Disconnected
-        service.countChanged.connect(window.set_event_count)
+        """Every connection between the services, the app's state and the window's pages.
+
+        Pages bind to the state themselves as they are built (their `bind`): they show its
+        current values, follow its changes and change the settings on it, from the first page,
+        which is painted before the app exists. A widget wires its own children."""
+        state, service, window = self.state, self.service, self.window
+
+        # --- the connection -> the app's state (and from there every page that shows it)
+        service.statusChanged.connect(state.set_status)
+        service.countChanged.connect(state.set_count)
+        service.channelChosen.connect(state.set_channel)  # saved: the next launch's channel
+        state.set_status(service.status)  # from the start: the saved channel, Disconnected
+
+        # --- the connection -> the Dashboard's feed (built for the events if need be)
         service.eventsReceived.connect(window.add_events)
-        window.autoConnectChanged.connect(
-            lambda enabled: self.settings.update(auto_connect=enabled)
-        )
-        window.providerChanged.connect(
-            lambda provider: self.settings.update(realtime_provider=provider)
-        )
-        window.closeRequested.connect(self.request_close)
-        # Settings that could not be read or saved: said once, in the window.
+
+        # --- the app's state -> the event server
+        state.relayLanChanged.connect(self._on_relay_lan_changed)
+
+        # --- the settings file -> the window: what could not be read or saved, said once
         store = self.settings.store
         for problem in (store.load_problem, store.save_problem):
             if problem:
                 window.show_notice(problem)
         store.problem_listeners.append(window.show_notice)
-        window.relayPortChanged.connect(self._on_relay_port_changed)
-        window.relayTokenRenewRequested.connect(self._on_relay_token_renew)
-        window.set_relay_lan(self.settings.settings.relay_lan)
-        window.relayLanChanged.connect(self._on_relay_lan_changed)
-        window.testEventRequested.connect(self.send_test_event)
+
+        # --- the window -> the app
+        window.closeRequested.connect(self.request_close)
+
+        # --- the pages' requests -> the services: each page once built (the first may be)
+        window.pageBuilt.connect(self._wire_page)
+        for index in range(len(PAGES)):
+            if window.is_page_built(index):
+                self._wire_page(index)
+
+    def _wire_page(self, index: int) -> None:
+        window, service = self.window, self.service
+        if index == DASHBOARD:
+            card = window.status_card
+            card.connectRequested.connect(service.connect_channel)  # the channel it shows
+            card.retryRequested.connect(service.retry_now)
+            card.testEventRequested.connect(self.send_test_event)
+        elif index == SOURCES:
+            sources = window.sources
+            sources.connectRequested.connect(service.connect_channel)
+            sources.disconnectRequested.connect(service.disconnect_channel)
+        elif index == SETTINGS:
+            page = window.settings_page
+            page.relayPortChanged.connect(self._on_relay_port_changed)
+            page.relayTokenRenewRequested.connect(self._on_relay_token_renew)
 
     def start(self, *, auto_connect: bool = True) -> bool:
         """Show the window and connect to the saved channel if wanted; True if it connects.
         Needs the running loop (the connection is a task on it)."""
-        settings = self.settings.settings
+        state = self.state
         # `main` prepares and shows the window before building the app; doing it again here
         # would wipe what the user has typed into the username field meanwhile.
         if not self.window.isVisible():
-            self.window.restore_geometry_text(settings.window_geometry)
-            self.window.set_username(settings.kick_slug)
-            self.window.set_auto_connect(settings.auto_connect)
-            self.window.set_provider(settings.realtime_provider)
+            self.window.restore_geometry_text(self.settings.settings.window_geometry)
             self.window.show()
         self.start_relay()  # after the window is on screen, in the running loop
-        if auto_connect and self.service.auto_connect():
-            log.info("auto-connecting to %s", settings.kick_slug)
+        if auto_connect and state.auto_connect and state.channel:
+            log.info("auto-connecting to %s", state.channel)
+            self.service.connect_channel(state.channel)
             return True
-        if not settings.kick_slug and self.window.page_name() != "Sources":
-            self.window.show_page(1)  # first launch: straight to where the username goes
+        if not state.channel and self.window.page_name() != "Sources":
+            self.window.show_page(SOURCES)  # first launch: straight to where the username goes
         return False
 
     # --- the event server (overlays, /events) ----------------------------------------------------
@@ -155,16 +182,15 @@ class VmscApp:
             server = await self.relay.start(ListenAddress(host, port), settings.relay_token)
         except (RelayStartError, ValueError) as exc:
             log.warning("event server not started: %s", exc)
-            self.window.set_relay_info({}, settings.relay_port or DEFAULT_PORT, "", str(exc))
+            self.state.set_relay(RelayInfo({}, settings.relay_port or DEFAULT_PORT, "", str(exc)))
             return
-        self.window.set_relay_info(server.overlay_urls(), server.port, server.token, "")
+        self.state.set_relay(RelayInfo(server.overlay_urls(), server.port, server.token, ""))
 
     def _on_relay_port_changed(self, port: int) -> None:
         self.settings.update(relay_port=port)
         self.start_relay()
 
     def _on_relay_lan_changed(self, enabled: bool) -> None:
-        self.settings.update(relay_lan=enabled)
         self.start_relay()  # listen again, on every address or on loopback only
 
     def _on_relay_token_renew(self) -> None:
@@ -206,30 +232,6 @@ class VmscApp:
         if self.relay is not None:
             await self.relay.stop()
         await self.api.aclose()
-
-
-def _smoke_check(qapp: QApplication, vmsc: VmscApp) -> str:
-    """What --smoke-test verifies; raises RuntimeError naming what is missing."""
-    problems = []
-    if "#53fc18" not in qapp.styleSheet().lower():
-        problems.append("theme not loaded")
-    for name in ("kick.svg", "vmsc.svg"):
-        if icon(name).isNull() or icon(name).pixmap(16, 16).isNull():
-            problems.append(f"icon {name} did not load")
-    if b"svg" not in [bytes(f.data()) for f in QImageReader.supportedImageFormats()]:
-        problems.append("the Qt SVG image plugin is missing")
-    if not qapp.platformName():
-        problems.append("no Qt platform plugin")
-    if not vmsc.window.isVisible():
-        problems.append("main window not shown")
-    if problems:
-        raise RuntimeError("; ".join(problems))
-    size = vmsc.window.size()
-    return (
-        f"smoke test ok: {APP_NAME} {__version__}, platform {qapp.platformName()}, theme "
-        f"{len(qapp.styleSheet())} chars, icons ok, svg plugin ok, window "
-        f"{size.width()}x{size.height()}, state {vmsc.service.status.state}"
-    )
 
 
 def _parse(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
@@ -288,14 +290,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # Start-up time: the window's frame is painted first, then its page, and only then come the
     # event loop, the network stack and the log file.
-    settings = SettingsIdCache(SettingsStore())
-    first_launch = not settings.settings.kick_slug  # straight to where the username goes
-    page = 1 if first_launch else 0
-    window = MainWindow(log_dir(), page=page, defer_page=True)
+    settings = SettingsHolder(SettingsStore())
+    state = AppState(settings)
+    page = SOURCES if not state.channel else DASHBOARD  # first launch: where the username goes
+    window = MainWindow(log_dir(), state, page=page, defer_page=True)
     window.restore_geometry_text(settings.settings.window_geometry)
-    window.set_username(settings.settings.kick_slug)
-    window.set_auto_connect(settings.settings.auto_connect)
-    window.set_provider(settings.settings.realtime_provider)
     window.show()
     # Paint the frame, then the page, but keep keys and clicks queued until the app is built
     # and wired (in the running loop, below): what the user types right away, Enter included,
@@ -317,81 +316,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         with loop:
             # Everything from here on runs inside the running loop: the supervisor's tasks (an
             # auto-connect on relaunch) need one, and the window is already painted.
-            return int(loop.run_until_complete(_run(qapp, settings, window, args, quit_signals)))
+            return int(
+                loop.run_until_complete(_run(qapp, settings, state, window, args, quit_signals))
+            )
     finally:
         asyncio.set_event_loop(None)
 
 
 async def _run(
     qapp: QApplication,
-    settings: SettingsIdCache,
+    settings: SettingsHolder,
+    state: AppState,
     window: MainWindow,
     args: argparse.Namespace,
     quit_signals: QuitSignals,
 ) -> int:
-    vmsc = VmscApp(settings, window)
+    vmsc = VmscApp(settings, state, window)
     if args.smoke_test:
-        return await _smoke_test(qapp, vmsc, auto_connect=not args.no_auto_connect)
+        from app.smoke_test import run_smoke_test
+
+        return await run_smoke_test(qapp, vmsc, auto_connect=not args.no_auto_connect)
     vmsc.start(auto_connect=not args.no_auto_connect)
     quit_signals.attach(vmsc)
     await vmsc.closed
     return 0
-
-
-SMOKE_CONNECT_TIMEOUT_S = 30.0
-
-
-async def _smoke_test(qapp: QApplication, vmsc: VmscApp, *, auto_connect: bool) -> int:
-    """The launch path a user has: with a saved channel (and auto-connect on), connect to it and
-    wait for Connected / Live, or a clear error, before reporting."""
-    import asyncio
-
-    from app.core.state import ConnectionState
-
-    settled: asyncio.Future[Status] = asyncio.get_running_loop().create_future()
-
-    def on_status(status: Status) -> None:
-        settling = status.state.is_connected or status.state is ConnectionState.ERROR
-        if settling and not settled.done():
-            settled.set_result(status)
-
-    vmsc.service.statusChanged.connect(on_status)
-    problems: list[str] = []
-    if vmsc.start(auto_connect=auto_connect):
-        try:
-            status = await asyncio.wait_for(settled, SMOKE_CONNECT_TIMEOUT_S)
-        except TimeoutError:
-            status = vmsc.service.status
-            problems.append(
-                f"not connected to {status.slug} after {SMOKE_CONNECT_TIMEOUT_S:.0f} s "
-                f"(state {status.state}{': ' + status.reason if status.reason else ''})"
-            )
-        else:
-            if status.state is ConnectionState.ERROR:
-                problems.append(f"connecting to {status.slug} failed: {status.reason}")
-    await _loop_pass()  # paint, timers, deferred layout
-    try:
-        line = _smoke_check(qapp, vmsc)
-        if problems:
-            raise RuntimeError("; ".join(problems))
-    except RuntimeError as exc:
-        print(f"smoke test FAILED: {exc}", file=sys.stderr)
-        code = 1
-    else:
-        print(line)
-        code = 0
-    vmsc.request_close()
-    await vmsc.closed
-    return code
-
-
-async def _loop_pass() -> None:
-    """Return once Qt's event loop has run a full pass (posted events, paints, zero timers)."""
-    import asyncio
-
-    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    QTimer.singleShot(0, lambda: None if done.done() else done.set_result(None))
-    await done
 
 
 class QuitSignals:

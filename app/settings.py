@@ -309,3 +309,20 @@ class SettingsStore:
                 listener(problem)
             except Exception:
                 log.exception("settings problem listener failed")
+
+
+class SettingsHolder:
+    """The settings in memory, written to the store on every change: the one writer for the
+    app's state, the window geometry and the id cache (`app.id_cache`), so no change overwrites
+    another."""
+
+    def __init__(self, store: SettingsStore, settings: Settings | None = None) -> None:
+        self.store = store
+        self.settings = settings if settings is not None else store.load()
+
+    def update(self, **changes: object) -> None:
+        self.replace(dataclasses.replace(self.settings, **changes))  # type: ignore[arg-type]
+
+    def replace(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store.save(settings)

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from typing import BinaryIO, TextIO
 
 from app.cli import terminal_safe
-from app.core.state import ConnectionState
-from app.core.supervisor import ConnectRequest, Status
+from app.core.state import ConnectionState, Status
+from app.core.supervisor import ConnectRequest
 from app.kick.api import KickApi
 from app.kick.ids import CachedIds, MemoryIdCache
 from app.kick.realtime import AUTO, PROVIDER_NAMES

@@ -7,8 +7,7 @@ import re
 
 import pytest
 
-from app.core.state import ConnectionState
-from app.core.supervisor import Status
+from app.core.state import ConnectionState, Status
 from app.kick import centrifugo_endings, network_errors, pusher_endings
 from app.kick.channel_lookup import BadResponse, ChannelNotFound, CloudflareBlocked, KickServerError
 from app.kick.slug import InvalidSlugError, validate_slug

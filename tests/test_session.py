@@ -9,7 +9,7 @@ from app.core.supervisor import ConnectRequest, ResolveError
 from app.id_cache import SettingsIdCache
 from app.kick.api import KickApi
 from app.kick.session import CachedIds, KickEndpoint, KickResolver, MemoryIdCache
-from app.settings import SettingsStore
+from app.settings import SettingsHolder, SettingsStore
 from tests.fake_kick_api import channel_json
 
 
@@ -87,11 +87,12 @@ async def test_settings_backed_cache_survives_a_restart(tmp_path) -> None:  # ty
     calls: list[str] = []
     store = SettingsStore(tmp_path)
     resolver = KickResolver(
-        api_with(serving(200, channel_json("nightowlgg", 7, 9), calls)), SettingsIdCache(store)
+        api_with(serving(200, channel_json("nightowlgg", 7, 9), calls)),
+        SettingsIdCache(SettingsHolder(store)),
     )
     await resolver.resolve(ConnectRequest("nightowlgg"))
     relaunched = KickResolver(
-        api_with(serving(500, {}, calls)), SettingsIdCache(SettingsStore(tmp_path))
+        api_with(serving(500, {}, calls)), SettingsIdCache(SettingsHolder(SettingsStore(tmp_path)))
     )
     target = await relaunched.resolve(ConnectRequest("NIGHTOWLGG"))
     assert (target.chatroom_id, target.channel_id) == (9, 7)

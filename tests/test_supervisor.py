@@ -12,7 +12,7 @@ import pytest
 
 from app.core.backoff import BASE_DELAYS, Backoff
 from app.core.events import EventType, StreamEvent
-from app.core.state import TRANSITIONS, ConnectionState, IllegalTransition, check_transition
+from app.core.state import TRANSITIONS, ConnectionState, IllegalTransition, Status, check_transition
 from app.core.supervisor import (
     ChannelTarget,
     ConnectRequest,
@@ -20,7 +20,6 @@ from app.core.supervisor import (
     EndingKind,
     ResolveError,
     SessionSink,
-    Status,
     Supervisor,
 )
 from tests.event_samples import make_data

@@ -12,13 +12,12 @@ import pytest
 
 from app.core.backoff import Backoff
 from app.core.events import EventType, StreamEvent
-from app.core.state import ConnectionState
+from app.core.state import ConnectionState, Status
 from app.core.supervisor import (
     ChannelTarget,
     ConnectRequest,
     Ending,
     EndingKind,
-    Status,
     Supervisor,
 )
 from app.kick import network_errors, pusher_endings

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from app.core.backoff import Backoff
 from app.core.events import EventType, StreamEvent
-from app.core.state import ConnectionState, check_transition
+from app.core.state import ConnectionState, Status, check_transition, reason_with_detail
 
 log = logging.getLogger(__name__)
 
@@ -96,39 +96,6 @@ class Connector(Protocol):
         self, target: ChannelTarget, sink: ProviderSink, *, fresh_endpoint: bool
     ) -> Ending:
         """Run one WebSocket session to its end. Cancellation means the user disconnected."""
-
-
-@dataclass(frozen=True, slots=True)
-class Status:
-    state: ConnectionState = State.DISCONNECTED
-    slug: str = ""
-    display_name: str = ""
-    reason: str = ""  # why the last attempt failed (Reconnecting, Error), in plain words
-    detail: str = ""  # the technical reason behind `reason` (may be empty): the details line
-    close_code: int | None = None  # the server's close / disconnect code behind `reason`, if any
-    attempt: int = 0  # number of the current / next reconnect attempt; 0 while connected
-    retry_at: float | None = None  # clock() time of the next attempt while waiting for it
-    connected_at: float | None = None  # clock() time the current connection was established
-    event_count: int = 0  # events since the current connection was established
-    is_live: bool = False
-    provider: str = ""  # "pusher" or "centrifugo": what the current / last attempt speaks
-    last_event_at: float | None = None  # clock() time of the last event of this connection
-
-    @property
-    def channel(self) -> str:
-        return self.display_name or self.slug
-
-    @property
-    def full_reason(self) -> str:
-        """The reason with its detail in parentheses, for the log and the terminal."""
-        return reason_with_detail(self.reason, self.detail)
-
-
-def reason_with_detail(reason: str, detail: str) -> str:
-    """`reason (detail)`; either alone when the other is empty."""
-    if reason and detail:
-        return f"{reason} ({detail})"
-    return reason or detail
 
 
 StatusListener = Callable[[Status], None]

@@ -8,7 +8,8 @@ import time
 from collections.abc import Callable
 
 from app.core.events import StreamEvent
-from app.core.supervisor import Status, Supervisor
+from app.core.state import Status
+from app.core.supervisor import Supervisor
 from app.relay.address import ListenAddress
 from app.relay.server import RelayServer
 from app.relay.status import status_payload

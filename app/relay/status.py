@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.core.supervisor import Status
+from app.core.state import Status
 
 
 def status_payload(status: Status, now: float) -> dict[str, object]:

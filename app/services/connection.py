@@ -15,8 +15,9 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from app.core.events import StreamEvent
-from app.core.supervisor import ConnectRequest, Status, Supervisor
-from app.id_cache import SettingsIdCache
+from app.core.state import Status
+from app.core.supervisor import ConnectRequest, Supervisor
+from app.kick.slug import canonical_slug
 
 log = logging.getLogger(__name__)
 
@@ -27,29 +28,22 @@ class ConnectionService(QObject):
     statusChanged = Signal(object)  # Status: on every state / reason / retry change
     eventsReceived = Signal(list)  # list[StreamEvent], oldest first, at most every FLUSH_MS
     countChanged = Signal(int)  # events since the connection was established, once per batch
+    channelChosen = Signal(str)  # the slug a connect asks for, before it starts
 
     def __init__(
         self,
         supervisor: Supervisor,
-        settings: SettingsIdCache,
         parent: QObject | None = None,
         flush_ms: int = FLUSH_MS,
     ) -> None:
         super().__init__(parent)
         self._supervisor = supervisor
-        self._settings = settings
         self._pending: list[StreamEvent] = []
         self._flush_timer = QTimer(self)
         self._flush_timer.setSingleShot(True)
         self._flush_timer.setInterval(flush_ms)
         self._flush_timer.timeout.connect(self._flush)
         self._background: set[asyncio.Task[None]] = set()
-        # The saved channel is shown (Disconnected) before anything connects: the first status
-        # already names the channel Connect would use, auto-connect on or off.
-        saved = settings.settings.kick_slug.strip().lower()  # as connect_channel has it
-        if saved:
-            cached = settings.get(saved)
-            supervisor.remember_channel(saved, cached.display_name if cached else "")
         supervisor.add_status_listener(self.statusChanged.emit)
         supervisor.add_event_listener(self._on_event)
 
@@ -57,9 +51,12 @@ class ConnectionService(QObject):
     def status(self) -> Status:
         return self._supervisor.status
 
-    @property
-    def settings(self) -> SettingsIdCache:
-        return self._settings
+    def remember_channel(self, slug: str, display_name: str = "") -> None:
+        """The channel Connect would use, shown (Disconnected) before anything connects: at
+        launch the saved one, auto-connect on or off."""
+        slug = canonical_slug(slug)  # as connect_channel has it
+        if slug:
+            self._supervisor.remember_channel(slug, display_name)
 
     # --- intent from the widgets ---------------------------------------------------------------
 
@@ -67,11 +64,10 @@ class ConnectionService(QObject):
     def connect_channel(
         self, slug: str, chatroom_id: object = None, channel_id: object = None
     ) -> None:
-        slug = slug.strip().lower()
+        slug = canonical_slug(slug)
         room = chatroom_id if isinstance(chatroom_id, int) else None
         chan = channel_id if isinstance(channel_id, int) else None
-        if slug != self._settings.settings.kick_slug:
-            self._settings.update(kick_slug=slug)
+        self.channelChosen.emit(slug)
         self._flush_now()
         self._supervisor.connect(ConnectRequest(slug, room, chan))
 
@@ -83,14 +79,6 @@ class ConnectionService(QObject):
     @Slot()
     def retry_now(self) -> None:
         self._supervisor.retry_now()
-
-    def auto_connect(self) -> bool:
-        """Connect to the remembered channel if the user wants that; True if it started."""
-        settings = self._settings.settings
-        if not settings.auto_connect or not settings.kick_slug:
-            return False
-        self.connect_channel(settings.kick_slug)
-        return True
 
     async def shutdown(self) -> None:
         self._flush_timer.stop()

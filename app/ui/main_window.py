@@ -5,10 +5,9 @@ Dashboard, `sources` and `settings_page` their pages). At launch the window's fr
 before any page (start-up time): building a page loads Qt's `Qt` namespace, whose ~110 Python
 enums alone cost 20-45 ms, and the page's own widgets.
 
-The composition root talks to the window, not to the pages: the pages' requests come out of the
-window's own signals, and what the window is told (status, event count, username, auto-connect)
-is remembered and given to a page when it is built, so every page is current the first time it
-is opened.
+Each page binds to the app's state (`AppState`) when it is built, so a page opened late is as
+current as one opened first; the window keeps no copy of it. `pageBuilt` says when a page is
+there, for the composition root (`app.application`) to connect its requests.
 """
 
 from __future__ import annotations
@@ -36,7 +35,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from app.core.events import StreamEvent
-    from app.core.supervisor import Status
+    from app.services.app_state import AppState
     from app.ui.feed_view import EventFeedView
     from app.ui.settings_page import SettingsPage
     from app.ui.sources_panel import SourcesPanel
@@ -50,29 +49,20 @@ class MainWindow(QWidget):
     machinery starts an animation timer before the first paint)."""
 
     closeRequested = Signal()  # the app disconnects first, then calls `close_now()`
-    # What the pages ask for (forwarded once a page is built).
-    connectRequested = Signal(str, object, object)  # slug, chatroom id | None, channel id | None
-    disconnectRequested = Signal()
-    autoConnectChanged = Signal(bool)
-    providerChanged = Signal(str)  # the realtime provider setting: auto, pusher, centrifugo
-    retryRequested = Signal()
-    cardConnectRequested = Signal(str)  # the Dashboard card's Connect: the channel it shows
-    relayPortChanged = Signal(int)  # Settings > Overlays: serve on this port from now on
-    relayTokenRenewRequested = Signal()
-    relayLanChanged = Signal(bool)
-    testEventRequested = Signal(str)  # a test event of this StreamEvent type
+    pageBuilt = Signal(int)  # the page at this index now exists (built on first use)
 
     def __init__(
         self,
         log_folder: Path,
+        state: AppState,
         parent: QWidget | None = None,
         *,
         page: int = 0,
         defer_page: bool = False,
     ) -> None:
-        """`page`: the page to open on. `defer_page`: build only the frame (the sidebar, with
-        `page` selected, and an empty page area) and leave the page to `show_page`:
-        `application.main` paints the frame first."""
+        """`state`: what the pages show and change. `page`: the page to open on. `defer_page`:
+        build only the frame (the sidebar, with `page` selected, and an empty page area) and
+        leave the page to `show_page`: `application.main` paints the frame first."""
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowTitle(f"{APP_NAME} for Kick")
@@ -83,15 +73,7 @@ class MainWindow(QWidget):
         self._log_folder = log_folder
         self._sources: SourcesPanel | None = None
         self._settings_page: SettingsPage | None = None
-        # What the lazily built pages show when they are built.
-        self._status: Status | None = None
-        self._event_count: int | None = None  # set apart from the status between batches
-        self._username = ""
-        self._auto_connect = True
-        self._provider = "auto"
-        self._relay_info: tuple[dict[str, str], int, str, str] | None = None
-        self._relay_lan = False
-
+        self._state = state
         self._status_card: KickStatusCard | None = None
         self._feed: EventFeedView | None = None
 
@@ -171,15 +153,7 @@ class MainWindow(QWidget):
         from app.ui.status_card import KickStatusCard
 
         card = KickStatusCard()
-        if self._status is not None:
-            card.set_status(self._status)
-        else:  # at launch the page is painted before the service exists
-            card.show_saved_channel(self._username)
-        if self._event_count is not None:
-            card.set_event_count(self._event_count)
-        card.retryRequested.connect(self.retryRequested)
-        card.connectRequested.connect(self.cardConnectRequested)
-        card.testEventRequested.connect(self.testEventRequested)
+        card.bind(self._state)
         feed = EventFeedView()
         self._status_card, self._feed = card, feed
         dashboard = QWidget()
@@ -205,13 +179,7 @@ class MainWindow(QWidget):
             from app.ui.sources_panel import SourcesPanel
 
             page = SourcesPanel()
-            page.set_username(self._username)
-            if not self._username:  # no channel yet (first launch): the form is what is needed
-                page.kick_card.set_expanded(True)
-            if self._status is not None:
-                page.set_status(self._status)
-            page.connectRequested.connect(self.connectRequested)
-            page.disconnectRequested.connect(self.disconnectRequested)
+            page.bind(self._state)
             self._sources = page
             self._add_page(1, page)
         return self._sources
@@ -223,16 +191,7 @@ class MainWindow(QWidget):
             from app.ui.settings_page import SettingsPage
 
             page = SettingsPage(self._log_folder)
-            page.set_auto_connect(self._auto_connect)
-            page.autoConnectChanged.connect(self._on_auto_connect_changed)
-            page.set_provider(self._provider)
-            page.providerChanged.connect(self._on_provider_changed)
-            if self._relay_info is not None:
-                page.set_relay_info(*self._relay_info)
-            page.relayPortChanged.connect(self.relayPortChanged)
-            page.relayTokenRenewRequested.connect(self.relayTokenRenewRequested)
-            page.set_relay_lan(self._relay_lan)
-            page.relayLanChanged.connect(self._on_relay_lan_changed)
+            page.bind(self._state)
             self._settings_page = page
             self._add_page(2, page)
         return self._settings_page
@@ -245,6 +204,7 @@ class MainWindow(QWidget):
         # the stack holds the built pages in page order
         position = sum(1 for built in self._page_widgets[:index] if built is not None)
         self.pages.insertWidget(position, page)
+        self.pageBuilt.emit(index)
 
     def _page(self, index: int) -> QWidget:
         if index == 1:
@@ -265,67 +225,11 @@ class MainWindow(QWidget):
     def page_name(self) -> str:
         return PAGES[self._current]
 
-    # -- what the app tells the pages ----------------------------------------------------------
-
-    def set_status(self, status: Status) -> None:
-        """The connection status, for the dashboard card and the Sources page."""
-        self._status = status
-        self._event_count = status.event_count
-        if self._status_card is not None:
-            self._status_card.set_status(status)
-        if self._sources is not None:
-            self._sources.set_status(status)
-
-    def set_event_count(self, n: int) -> None:
-        """Events since the connection was established (the card's count)."""
-        self._event_count = n
-        if self._status_card is not None:
-            self._status_card.set_event_count(n)
-        if self._sources is not None:
-            self._sources.set_event_count(n)  # for "last event N s ago"
+    # -- what the app gives the pages ---------------------------------------------------------
 
     def add_events(self, events: Sequence[StreamEvent]) -> None:
         """New events for the feed (the Dashboard is built for them if it was not yet)."""
         self.feed.add_events(events)
-
-    def set_username(self, text: str) -> None:
-        self._username = text
-        if self._sources is not None:
-            self._sources.set_username(text)
-
-    def set_auto_connect(self, enabled: bool) -> None:
-        self._auto_connect = enabled
-        if self._settings_page is not None:
-            self._settings_page.set_auto_connect(enabled)
-
-    def set_relay_lan(self, enabled: bool) -> None:
-        self._relay_lan = enabled
-        if self._settings_page is not None:
-            self._settings_page.set_relay_lan(enabled)
-
-    def _on_relay_lan_changed(self, enabled: bool) -> None:
-        self._relay_lan = enabled
-        self.relayLanChanged.emit(enabled)
-
-    def set_relay_info(self, urls: dict[str, str], port: int, token: str, problem: str) -> None:
-        """The event server: overlay name -> URL, its port and token, or why it is not serving
-        (then `urls` is empty); for Settings > Overlays."""
-        self._relay_info = (urls, port, token, problem)
-        if self._settings_page is not None:
-            self._settings_page.set_relay_info(urls, port, token, problem)
-
-    def _on_auto_connect_changed(self, enabled: bool) -> None:
-        self._auto_connect = enabled
-        self.autoConnectChanged.emit(enabled)
-
-    def set_provider(self, provider: str) -> None:
-        self._provider = provider
-        if self._settings_page is not None:
-            self._settings_page.set_provider(provider)
-
-    def _on_provider_changed(self, provider: str) -> None:
-        self._provider = provider
-        self.providerChanged.emit(provider)
 
     # -- notices -------------------------------------------------------------------------------
 
@@ -333,16 +237,17 @@ class MainWindow(QWidget):
         """A banner above the pages for something the user should know once (settings that
         could not be read or saved); it stays until dismissed."""
         if self._notice is None or self._notice_text is None:
-            from PySide6.QtCore import Qt  # not before the first paint (start-up time)
+            # not before the first paint (start-up time): both load Qt's `Qt` namespace
+            from PySide6.QtCore import Qt
+
+            from app.ui.plain import plain_label
 
             notice = QFrame(self)
             notice.setObjectName("notice")
             notice.setAccessibleName("Notice")
             row = QHBoxLayout(notice)
             row.setContentsMargins(16, 10, 10, 10)
-            label = QLabel(notice)
-            label.setObjectName("noticeText")
-            label.setTextFormat(Qt.TextFormat.PlainText)  # may quote paths and OS messages
+            label = plain_label("noticeText", "", notice)  # may quote paths and OS messages
             label.setWordWrap(True)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             dismiss = QPushButton("Dismiss", notice)

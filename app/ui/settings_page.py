@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import platform
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import PySide6
 from PySide6.QtCore import Qt, QUrl, Signal, qVersion
@@ -22,6 +23,10 @@ from PySide6.QtWidgets import (
 )
 
 from app import APP_NAME, __version__
+from app.ui.plain import plain_label
+
+if TYPE_CHECKING:
+    from app.services.app_state import AppState, RelayInfo
 
 
 def about_text() -> str:
@@ -167,9 +172,8 @@ class SettingsPage(QWidget):
         from PySide6.QtWidgets import QGridLayout, QLineEdit, QSpinBox
 
         overlays, layout = _section("Overlays", self)
-        self.relay_state = QLabel("Starting the event server…", overlays)
-        self.relay_state.setObjectName("settingHint")
-        self.relay_state.setTextFormat(Qt.TextFormat.PlainText)
+        # may quote an OS message about the port
+        self.relay_state = plain_label("settingHint", "Starting the event server…", overlays)
         self.relay_state.setWordWrap(True)
         layout.addWidget(self.relay_state)
         grid = QGridLayout()
@@ -236,6 +240,25 @@ class SettingsPage(QWidget):
         lan_hint.setWordWrap(True)
         layout.addWidget(lan_hint)
         return overlays
+
+    def bind(self, state: AppState) -> None:
+        """Show the app's settings and the event server from now on, and change the settings as
+        the user does (the state saves them)."""
+        self.set_auto_connect(state.auto_connect)
+        self.set_provider(state.provider)
+        self.set_relay_lan(state.relay_lan)
+        if state.relay is not None:
+            self.set_relay_info(*state.relay)
+        state.autoConnectChanged.connect(self.set_auto_connect)
+        state.providerChanged.connect(self.set_provider)
+        state.relayLanChanged.connect(self.set_relay_lan)
+        state.relayChanged.connect(self._show_relay)
+        self.autoConnectChanged.connect(state.set_auto_connect)
+        self.providerChanged.connect(state.set_provider)
+        self.relayLanChanged.connect(state.set_relay_lan)
+
+    def _show_relay(self, relay: RelayInfo) -> None:
+        self.set_relay_info(*relay)
 
     def set_relay_lan(self, enabled: bool) -> None:
         self.relay_lan.blockSignals(True)

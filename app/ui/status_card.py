@@ -1,29 +1,19 @@
 """The Dashboard's Kick card: state, channel, live dot, events since connecting, uptime.
 
-A pure view (design rule 5): `set_status` / `set_event_count` show what the service says; the
-card only asks: `retryRequested`, and `connectRequested` (slug) to connect to the channel it shows
-while disconnected. Every state colour comes from `resources/theme.qss` through the card's `state`
-property (rule 6): Python only says which state the card is in, and which indicators pulse.
+A pure view (design rule 5): it shows the app's state it is bound to (`bind`), or what
+`set_status` / `set_event_count` give it; it only asks: `retryRequested`, `testEventRequested`,
+and `connectRequested` (slug) for the channel it shows while disconnected. Every state colour
+comes from `resources/theme.qss` through the card's `state` property (rule 6): Python only says
+which state the card is in, and which indicators pulse.
 """
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, NamedTuple, Protocol
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import (
-    Property,
-    QEasingCurve,
-    QPointF,
-    QSize,
-    Qt,
-    QTimer,
-    QVariantAnimation,
-    Signal,
-)
-from PySide6.QtGui import QColor, QHideEvent, QPainter, QPaintEvent, QShowEvent
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -36,299 +26,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.state import ConnectionState
-from app.ui.plain import plain_label as _label
-from app.ui.plain import plain_tooltip
+from app.core.state import ConnectionState, Status
+from app.ui.plain import details_label, plain_label, plain_tooltip
+from app.ui.pulse_dot import PulseDot
+from app.ui.status_text import (
+    PULSING_STATES,
+    describe_connection,
+    describe_problem,
+    format_count,
+    format_duration,
+    needs_countdown,
+)
 from app.ui.theme import icon, repolish
 
-if TYPE_CHECKING:  # the supervisor module loads asyncio: not before the page is painted
-    from app.core.supervisor import Status
+if TYPE_CHECKING:
+    from app.services.app_state import AppState
 
-__all__ = [
-    "NO_STATUS",
-    "PULSING_STATES",
-    "KickStatusCard",
-    "Problem",
-    "PulseDot",
-    "StatusFields",
-    "describe_problem",
-    "describe_reason",
-    "details_label",
-    "format_count",
-    "format_duration",
-    "needs_countdown",
-]
-
-# Which indicators pulse (design.md §1). Behaviour, not colour: the colours live in the QSS.
-PULSING_STATES = frozenset({ConnectionState.CONNECTING, ConnectionState.RECONNECTING})
 _NO_VALUE = "—"
 # States from which the card's Connect button starts a connection to the channel it shows.
 _CONNECTABLE = frozenset({ConnectionState.DISCONNECTED, ConnectionState.ERROR})
-
-
-class StatusFields(Protocol):
-    """What the views read of a `Status` (the supervisor's), so they can show the initial state
-    without loading the supervisor's module (asyncio) before their page is first painted."""
-
-    @property
-    def state(self) -> ConnectionState: ...
-    @property
-    def slug(self) -> str: ...
-    @property
-    def channel(self) -> str: ...
-    @property
-    def reason(self) -> str: ...
-    @property
-    def detail(self) -> str: ...
-    @property
-    def attempt(self) -> int: ...
-    @property
-    def retry_at(self) -> float | None: ...
-    @property
-    def connected_at(self) -> float | None: ...
-    @property
-    def event_count(self) -> int: ...
-    @property
-    def provider(self) -> str: ...
-    @property
-    def last_event_at(self) -> float | None: ...
-
-
-class _NoStatus:
-    """What `Status()` says: disconnected, no channel (a test keeps the two equal)."""
-
-    state = ConnectionState.DISCONNECTED
-    slug = ""
-    channel = ""
-    reason = ""
-    detail = ""
-    attempt = 0
-    retry_at: float | None = None
-    connected_at: float | None = None
-    event_count = 0
-    provider = ""
-    last_event_at: float | None = None
-
-
-NO_STATUS: StatusFields = _NoStatus()
-
-
-class _SavedChannel(_NoStatus):
-    """What the card shows before the service's first status when a channel is saved (the first
-    paint at launch comes before the service exists): that channel, Disconnected."""
-
-    def __init__(self, slug: str) -> None:
-        self.slug = self.channel = slug
-
-
-def format_duration(seconds: float) -> str:
-    """`1:02:03` for 3723 s; hours grow past 9 without a leading zero; negatives count as 0."""
-    total = max(0, int(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}"
-
-
-def format_count(n: int) -> str:
-    """`12,345`: thousands separated, never negative."""
-    return f"{max(0, n):,}"
-
-
-def _first_upper(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())  # untrusted (a server's close reason): one tidy line
-
-
-def describe_reason(state: ConnectionState, reason: str) -> str:
-    """The reason for Reconnecting / Error: already a plain sentence (the status carries it so),
-    tidied into one line."""
-    reason = _one_line(reason)
-    if not reason:
-        return "Kick stopped answering." if state is ConnectionState.ERROR else ""
-    return _first_upper(reason)
-
-
-class Problem(NamedTuple):
-    """What a view says about why it is not connected."""
-
-    text: str  # Reconnecting: the attempt line, then the reason; Error: the reason; else ""
-    details: str  # the technical detail, for a smaller line under `text`; "" when none
-    waiting: bool  # the next attempt is not due yet: "Retry now" can cut the wait short
-
-
-PROVIDER_NAMES = {"pusher": "Pusher", "centrifugo": "Centrifugo"}
-QUIET_AFTER = 60.0  # seconds without an event before the card says how long it has been
-
-
-def describe_connection(status: StatusFields, last_event_at: float | None, now: float) -> str:
-    """`via Centrifugo`, and `· last event 12 min ago` once the last event of this connection
-    is older than a minute (or none came in a minute since connecting); "" when not connected."""
-    if not status.state.is_connected:
-        return ""
-    name = PROVIDER_NAMES.get(status.provider, "")
-    parts = [f"via {name}"] if name else []
-    since = last_event_at if last_event_at is not None else status.connected_at
-    if since is not None and now - since >= QUIET_AFTER:
-        age = now - since
-        ago = f"{int(age)} s" if age < 120 else f"{int(age // 60)} min"
-        parts.append(f"last event {ago} ago" if last_event_at is not None else f"no event in {ago}")
-    return " · ".join(parts)
-
-
-def needs_countdown(status: StatusFields) -> bool:
-    """Whether `describe_problem`'s text changes with the clock (a 1 s timer redraws it)."""
-    return status.state is ConnectionState.RECONNECTING and status.retry_at is not None
-
-
-def describe_problem(status: StatusFields, now: float) -> Problem:
-    """`Attempt 3 · retrying in 4 s` (or `· connecting…` once due) over the plain reason while
-    Reconnecting, the reason on Error; the technical detail as `Details: …`."""
-    state = status.state
-    reason = describe_reason(state, status.reason)
-    waiting = False
-    if state is ConnectionState.RECONNECTING:
-        line = f"Attempt {max(1, status.attempt)}"
-        if status.retry_at is not None and status.retry_at - now > 0:
-            waiting = True
-            line += f" · retrying in {math.ceil(status.retry_at - now)} s"
-        else:
-            line += " · connecting…"
-        text = f"{line}\n{reason}" if reason else line
-    elif state is ConnectionState.ERROR:
-        text = reason
-    else:
-        return Problem("", "", False)
-    detail = _one_line(status.detail)
-    return Problem(text, f"Details: {detail}" if detail else "", waiting)
-
-
-class PulseDot(QWidget):
-    """A round indicator. Its colour comes from QSS (`qproperty-color`); while `pulsing` a ring
-    breathes out of it. The core keeps its exact colour at every phase of the pulse, and the
-    animation only runs while the dot is pulsing and on screen."""
-
-    pulsingChanged = Signal(bool)
-
-    # Class-level defaults: the style sheet may set `color` while QWidget.__init__ still runs
-    # (a child polished by an already styled parent), before __init__'s own lines.
-    _color = QColor("#7d838c")  # neutral until the QSS says which state it shows
-    _pulsing = False
-    _phase = 0.0
-
-    def __init__(self, parent: QWidget | None = None, *, diameter: int = 10, halo: int = 5) -> None:
-        super().__init__(parent)
-        self._diameter = diameter
-        side = diameter + 2 * halo
-        self.setFixedSize(side, side)
-        self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)
-        self._animation = QVariantAnimation(self)
-        self._animation.setStartValue(0.0)
-        self._animation.setEndValue(1.0)
-        self._animation.setDuration(1400)
-        self._animation.setLoopCount(-1)
-        self._animation.setEasingCurve(QEasingCurve.Type.OutCubic)
-        self._animation.valueChanged.connect(self._on_phase)
-
-    # -- Qt properties -------------------------------------------------------------------------
-
-    def _get_color(self) -> QColor:
-        return QColor(self._color)
-
-    def _set_color(self, color: QColor) -> None:
-        if color != self._color:
-            self._color = QColor(color)
-            self.update()
-
-    color = Property(QColor, _get_color, _set_color)
-
-    def _get_pulsing(self) -> bool:
-        return self._pulsing
-
-    def _set_pulsing(self, pulsing: bool) -> None:
-        pulsing = bool(pulsing)
-        if pulsing == self._pulsing:
-            return
-        self._pulsing = pulsing
-        self._sync_animation()
-        self.update()
-        self.pulsingChanged.emit(pulsing)
-
-    pulsing = Property(bool, _get_pulsing, _set_pulsing, notify=pulsingChanged)
-
-    def is_pulsing(self) -> bool:
-        return self._pulsing
-
-    def set_pulsing(self, pulsing: bool) -> None:
-        self._set_pulsing(pulsing)
-
-    @property
-    def animating(self) -> bool:
-        return self._animation.state() is QVariantAnimation.State.Running
-
-    # -- animation -----------------------------------------------------------------------------
-
-    def _sync_animation(self) -> None:
-        if self._pulsing and self.isVisible():
-            if not self.animating:
-                self._animation.start()
-        elif self.animating:
-            self._animation.stop()
-            self._phase = 0.0
-
-    def _on_phase(self, value: object) -> None:
-        self._phase = float(value) if isinstance(value, int | float) else 0.0
-        self.update()
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        self._sync_animation()
-
-    def hideEvent(self, event: QHideEvent) -> None:
-        super().hideEvent(event)
-        self._sync_animation()
-
-    def sizeHint(self) -> QSize:
-        return self.size()
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(Qt.PenStyle.NoPen)
-        center = QPointF(self.width() / 2, self.height() / 2)
-        core = self._diameter / 2
-        if self._pulsing:
-            outer = min(self.width(), self.height()) / 2
-            halo = QColor(self._color)
-            if self.animating:
-                radius = core + (outer - core) * self._phase
-                halo.setAlphaF(0.55 * (1.0 - self._phase))
-            else:  # pulsing but off screen or in a still grab: a steady ring
-                radius = core + (outer - core) * 0.6
-                halo.setAlphaF(0.3)
-            painter.setBrush(halo)
-            painter.drawEllipse(center, radius, radius)
-        painter.setBrush(self._color)
-        painter.drawEllipse(center, core, core)
-        painter.end()
-
-
-def details_label(name: str, parent: QWidget) -> QLabel:
-    """The smaller line under a plain reason with its technical detail (`Problem.details`):
-    plain text, wrapped, selectable so it can be copied into a bug report."""
-    label = _label(name, "", parent)
-    label.setAccessibleName("Technical details")
-    label.setWordWrap(True)
-    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    # Smaller and quieter than the sentence above it (the muted grey of the card's hint). Set
-    # here for now; a `#statusReasonDetail, #kickSourceReasonDetail` rule in theme.qss can take
-    # it over (the widget's own sheet would then go).
-    label.setStyleSheet("font-size: 9pt; color: #9aa0a9;")
-    label.hide()
-    return label
 
 
 # "Send test event" menu: (StreamEvent type, menu text); the types the event server makes up
@@ -353,7 +69,6 @@ class KickStatusCard(QFrame):
     retryRequested = Signal()
     testEventRequested = Signal(str)  # a made-up event of this StreamEvent type, to try overlays
     connectRequested = Signal(str)  # the slug shown: the saved channel, or the one disconnected
-    _before_status: StatusFields = NO_STATUS  # shown until the service's first status
     PREFERRED_WIDTH = 400
 
     def __init__(
@@ -364,7 +79,7 @@ class KickStatusCard(QFrame):
     ) -> None:
         super().__init__(parent)
         self._clock = clock
-        self._status: Status | None = None  # None: nothing said yet, shown as NO_STATUS
+        self._status = Status()
         self._last_event_seen: float | None = None  # clock() time a batch last raised the count
         self._shown_count = 0
         self.setObjectName("kickStatusCard")
@@ -383,7 +98,7 @@ class KickStatusCard(QFrame):
         logo.setObjectName("kickLogo")
         logo.setPixmap(icon("kick.svg").pixmap(QSize(22, 22)))
         logo.setFixedSize(22, 22)
-        wordmark = _label("kickWordmark", "KICK", self)
+        wordmark = plain_label("kickWordmark", "KICK", self)
         pill = QFrame(self)
         pill.setObjectName("statePill")
         pill.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
@@ -393,7 +108,7 @@ class KickStatusCard(QFrame):
         self._live_dot = PulseDot(pill, diameter=8, halo=4)
         self._live_dot.setObjectName("liveDot")
         self._live_dot.hide()
-        self._state_label = _label("stateLabel", ConnectionState.DISCONNECTED.label, pill)
+        self._state_label = plain_label("stateLabel", ConnectionState.DISCONNECTED.label, pill)
         pill_layout = QHBoxLayout(pill)
         pill_layout.setContentsMargins(6, 2, 10, 2)
         pill_layout.setSpacing(4)
@@ -408,9 +123,9 @@ class KickStatusCard(QFrame):
         header.addWidget(pill)
 
         # -- channel, with "Offline" beside it while connected to a channel not broadcasting
-        self._channel = _label("channelName", "", self)
+        self._channel = plain_label("channelName", "", self)
         self._channel.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self._slug = _label("channelSlug", "", self)
+        self._slug = plain_label("channelSlug", "", self)
         live = QFrame(self)
         live.setObjectName("liveBadge")
         live.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
@@ -418,7 +133,7 @@ class KickStatusCard(QFrame):
         self._live_badge = live
         offline_dot = PulseDot(live, diameter=8, halo=5)
         offline_dot.setObjectName("offlineDot")
-        self._live_text = _label("liveText", "Offline", live)
+        self._live_text = plain_label("liveText", "Offline", live)
         live_layout = QHBoxLayout(live)
         live_layout.setContentsMargins(4, 1, 10, 1)
         live_layout.setSpacing(3)
@@ -429,14 +144,14 @@ class KickStatusCard(QFrame):
         names.addWidget(self._channel)
         names.addWidget(self._slug)
         # "via Centrifugo · last event 2 min ago": which provider, and whether events still come
-        self._via = _label("connectionVia", "", self)
+        self._via = plain_label("connectionVia", "", self)
         self._via.setToolTip("Kick's realtime service this connection uses, and the last event")
         names.addWidget(self._via)
         channel_row = QHBoxLayout()
         channel_row.setSpacing(10)
         channel_row.addLayout(names, 1)
         channel_row.addWidget(live, 0, Qt.AlignmentFlag.AlignVCenter)
-        self._hint = _label(
+        self._hint = plain_label(
             "cardHint", "Enter a Kick username under Sources, then click Connect.", self
         )
         self._hint.setWordWrap(True)
@@ -452,8 +167,8 @@ class KickStatusCard(QFrame):
         rule = QFrame(self)
         rule.setObjectName("cardRule")
         rule.setFixedHeight(1)
-        self._count = _label("eventCount", "0", self)
-        self._uptime = _label("uptime", _NO_VALUE, self)
+        self._count = plain_label("eventCount", "0", self)
+        self._uptime = plain_label("uptime", _NO_VALUE, self)
         stats = QHBoxLayout()
         stats.setSpacing(24)
         for caption, value, tip in (
@@ -462,7 +177,7 @@ class KickStatusCard(QFrame):
         ):
             column = QVBoxLayout()
             column.setSpacing(2)
-            column.addWidget(_label("statCaption", caption, self))
+            column.addWidget(plain_label("statCaption", caption, self))
             column.addWidget(value)
             value.setToolTip(tip)
             stats.addLayout(column)
@@ -492,7 +207,7 @@ class KickStatusCard(QFrame):
         detail = QFrame(self)
         detail.setObjectName("detailBox")
         self._detail_box = detail
-        self._detail = _label("statusDetail", "", detail)
+        self._detail = plain_label("statusDetail", "", detail)
         self._detail.setWordWrap(True)
         # long reasons wrap instead of widening the card
         self._detail.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -543,17 +258,20 @@ class KickStatusCard(QFrame):
 
     # -- what the service tells us -------------------------------------------------------------
 
+    def bind(self, state: AppState) -> None:
+        """Show the app's state from now on: its current status and count, then each change."""
+        self.set_status(state.status)
+        self.set_event_count(state.count)
+        state.statusChanged.connect(self.set_status)
+        state.countChanged.connect(self.set_event_count)
+
     @property
     def status(self) -> Status:
-        if self._status is None:
-            from app.core.supervisor import Status
-
-            self._status = Status()
         return self._status
 
     def set_status(self, status: Status) -> None:
-        old_state = self._shown.state
-        if status.connected_at != self._shown.connected_at:
+        old_state = self._status.state
+        if status.connected_at != self._status.connected_at:
             self._last_event_seen = None  # a new connection: its own last event
         if status.last_event_at is not None:
             self._last_event_seen = status.last_event_at
@@ -563,16 +281,6 @@ class KickStatusCard(QFrame):
             repolish(self)
         self._render()
 
-    def show_saved_channel(self, slug: str) -> None:
-        """The saved channel, shown as Disconnected until the service says anything."""
-        self._before_status = _SavedChannel(slug) if slug else NO_STATUS
-        if self._status is None:
-            self._render()
-
-    @property
-    def _shown(self) -> StatusFields:
-        return self._before_status if self._status is None else self._status
-
     def set_event_count(self, n: int) -> None:
         if n > self._shown_count:  # events arrived: the service says so once per batch
             self._last_event_seen = self._clock()
@@ -580,8 +288,8 @@ class KickStatusCard(QFrame):
         self._count.setText(format_count(n))
 
     def _on_connect_clicked(self) -> None:
-        slug = self._shown.slug
-        if slug and self._shown.state in _CONNECTABLE:
+        slug = self._status.slug
+        if slug and self._status.state in _CONNECTABLE:
             self.connectRequested.emit(slug)
 
     # -- the 1 s tick --------------------------------------------------------------------------
@@ -597,7 +305,7 @@ class KickStatusCard(QFrame):
     # -- drawing -------------------------------------------------------------------------------
 
     def _render(self) -> None:
-        status = self._shown
+        status = self._status
         state = status.state
         self._state_label.setText(state.label)
         self._indicator.set_pulsing(state in PULSING_STATES)
@@ -635,7 +343,7 @@ class KickStatusCard(QFrame):
         self.setAccessibleDescription(f"{state.label}: {channel}" if channel else state.label)
 
     def _render_clock(self) -> None:
-        status = self._shown
+        status = self._status
         state = status.state
         now = self._clock()
         if state.is_connected and status.connected_at is not None:

@@ -186,10 +186,10 @@ async def test_auto_connect_switch_and_about(env: Path, qtbot: QtBot) -> None:
     from PySide6.QtWidgets import QCheckBox
 
     from app import __version__
-    from app.id_cache import SettingsIdCache
+    from app.settings import SettingsHolder
 
     store = SettingsStore(env)
-    SettingsIdCache(store).update(kick_slug="nightowlgg")
+    SettingsHolder(store).update(kick_slug="nightowlgg")
     first = VmscApp()
     first.start()
     await until(lambda: card_state(first) == "connected", first.service.statusChanged)
@@ -224,10 +224,11 @@ async def test_saved_channel_not_auto_connected_is_shown_and_connects_from_the_c
 ) -> None:
     from app.id_cache import SettingsIdCache
     from app.kick.ids import CachedIds
+    from app.settings import SettingsHolder
 
-    saved = SettingsIdCache(SettingsStore(env))
+    saved = SettingsHolder(SettingsStore(env))
     saved.update(kick_slug="nightowlgg")  # auto-connect on, but started as --no-auto-connect
-    saved.put("nightowlgg", CachedIds(CHATROOM, CHANNEL, "NightOwlGG"))
+    SettingsIdCache(saved).put("nightowlgg", CachedIds(CHATROOM, CHANNEL, "NightOwlGG"))
     # Connecting needs no lookup (cached ids); blocked, the live-status lookup cannot rename
     # the channel under the test either.
     kick_api.blocked = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent
@@ -12,8 +13,18 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QWidget
 
 from app.core.events import EventType, StreamEvent
+from app.services.app_state import AppState
+from app.settings import SettingsHolder, SettingsStore
 from app.ui.theme import load_theme
 from tests.event_samples import make_data
+
+
+def app_state(config_dir: Path, **saved: Any) -> AppState:
+    """The app's state over a settings file in `config_dir`, holding `saved` (Settings fields)."""
+    holder = SettingsHolder(SettingsStore(config_dir))
+    if saved:
+        holder.update(**saved)
+    return AppState(holder)
 
 
 def delete_closed_widgets() -> None:

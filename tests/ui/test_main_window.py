@@ -1,4 +1,5 @@
-"""The main window: pages built when first shown, and current when they are; start-up imports."""
+"""The main window: pages built when first shown, bound to the app's state when they are (current
+the first time they show); start-up imports."""
 
 from __future__ import annotations
 
@@ -14,17 +15,25 @@ from PySide6.QtWidgets import QApplication, QCheckBox, QLabel, QLineEdit, QPushB
 from pytestqt.qtbot import QtBot
 
 from app.core.state import ConnectionState as S
-from app.core.supervisor import Status
+from app.core.state import Status
+from app.services.app_state import AppState
 from app.ui.main_window import MainWindow
-from tests.ui import make_event, themed
+from tests.ui import app_state, make_event, themed
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def window(qapp: QApplication, qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
+def state(tmp_path: Path) -> AppState:
+    return app_state(tmp_path)
+
+
+@pytest.fixture
+def window(
+    qapp: QApplication, qtbot: QtBot, tmp_path: Path, state: AppState
+) -> Iterator[MainWindow]:
     with themed(qapp):
-        widget = MainWindow(tmp_path / "logs")
+        widget = MainWindow(tmp_path / "logs", state)
         qtbot.addWidget(widget)
         widget.show()
         qtbot.waitExposed(widget)
@@ -45,10 +54,12 @@ def test_only_the_first_page_is_built(window: MainWindow) -> None:
     assert window.findChild(QLineEdit, "kickUsernameInput") is None
 
 
-def test_pages_opened_later_show_the_current_state(window: MainWindow, qtbot: QtBot) -> None:
-    window.set_status(Status(S.LIVE, slug="nightowlgg", display_name="NightOwlGG", is_live=True))
-    window.set_username("nightowlgg")
-    window.set_auto_connect(False)
+def test_pages_opened_later_show_the_current_state(
+    window: MainWindow, state: AppState, qtbot: QtBot
+) -> None:
+    state.set_status(Status(S.LIVE, slug="nightowlgg", display_name="NightOwlGG", is_live=True))
+    state.set_channel("nightowlgg")
+    state.set_auto_connect(False)
     assert not window.is_page_built(1)
 
     qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
@@ -56,8 +67,8 @@ def test_pages_opened_later_show_the_current_state(window: MainWindow, qtbot: Qt
     sources = window.sources
     assert sources.isVisible()
     assert child(sources, QWidget, "kickSourceCard").property("state") == "live"
-    state = child(sources, QLabel, "stateLabel")
-    assert isinstance(state, QLabel) and state.text() == "Live"
+    label = child(sources, QLabel, "stateLabel")
+    assert isinstance(label, QLabel) and label.text() == "Live"
     field = child(sources, QLineEdit, "kickUsernameInput")
     assert isinstance(field, QLineEdit) and field.text() == "nightowlgg"
     button = child(sources, QPushButton, "kickConnectButton")
@@ -71,30 +82,33 @@ def test_pages_opened_later_show_the_current_state(window: MainWindow, qtbot: Qt
     qtbot.keyClick(window, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
     assert window.page_name() == "Dashboard"
     # once built, pages follow every later change
-    window.set_status(Status(S.DISCONNECTED, slug="nightowlgg"))
+    state.set_status(Status(S.DISCONNECTED, slug="nightowlgg"))
     assert child(sources, QWidget, "kickSourceCard").property("state") == "disconnected"
     assert window.status_card.property("state") == "disconnected"
 
 
-def test_page_requests_come_out_of_the_window(window: MainWindow, qtbot: QtBot) -> None:
-    window.show_page(1)
-    window.sources.set_username("Pixel_Mage")
-    with qtbot.waitSignal(window.connectRequested, timeout=1_000) as blocker:
-        window.sources.kick_card.connectRequested.emit("pixel_mage", None, None)
-    assert blocker.args == ["pixel_mage", None, None]
-    with qtbot.waitSignal(window.disconnectRequested, timeout=1_000):
-        window.sources.kick_card.disconnectRequested.emit()
+def test_a_page_says_when_it_is_built_and_changes_settings_on_the_state(
+    window: MainWindow, state: AppState, qtbot: QtBot
+) -> None:
+    built: list[int] = []
+    window.pageBuilt.connect(built.append)
     window.show_page(2)
-    with qtbot.waitSignal(window.autoConnectChanged, timeout=1_000) as toggled:
-        window.settings_page.auto_connect.setChecked(False)
-    assert toggled.args == [False]
+    window.show_page(2)  # once
+    window.show_page(1)
+    assert built == [2, 1]
+    window.settings_page.auto_connect.setChecked(False)  # the user's change
+    assert state.auto_connect is False
+    state.set_auto_connect(True)  # and the state's, shown
+    assert window.settings_page.auto_connect.isChecked()
 
 
-def test_the_cards_connect_comes_out_of_the_window(window: MainWindow, qtbot: QtBot) -> None:
-    window.set_status(Status(S.DISCONNECTED, slug="nightowlgg", display_name="NightOwlGG"))
+def test_the_cards_connect_asks_for_the_channel_it_shows(
+    window: MainWindow, state: AppState, qtbot: QtBot
+) -> None:
+    state.set_status(Status(S.DISCONNECTED, slug="nightowlgg", display_name="NightOwlGG"))
     button = child(window.status_card, QPushButton, "cardConnectButton")
     assert button.isVisible()
-    with qtbot.waitSignal(window.cardConnectRequested, timeout=1_000) as blocker:
+    with qtbot.waitSignal(window.status_card.connectRequested, timeout=1_000) as blocker:
         qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert blocker.args == ["nightowlgg"]
 
@@ -102,10 +116,10 @@ def test_the_cards_connect_comes_out_of_the_window(window: MainWindow, qtbot: Qt
 def test_the_saved_channel_is_on_the_card_before_the_service_says_anything(
     qapp: QApplication, qtbot: QtBot, tmp_path: Path
 ) -> None:
-    with themed(qapp):  # as `application.main` paints it: frame, username, then the page
-        window = MainWindow(tmp_path, defer_page=True)
+    state = app_state(tmp_path, kick_slug="nightowlgg")
+    with themed(qapp):  # as `application.main` paints it: frame, then the page
+        window = MainWindow(tmp_path, state, defer_page=True)
         qtbot.addWidget(window)
-        window.set_username("nightowlgg")
         window.show()
         window.show_page(0)
         card = window.status_card
@@ -115,10 +129,10 @@ def test_the_saved_channel_is_on_the_card_before_the_service_says_anything(
         assert not child(card, QLabel, "cardHint").isVisible()
         button = child(card, QPushButton, "cardConnectButton")
         assert button.isVisible()
-        with qtbot.waitSignal(window.cardConnectRequested, timeout=1_000) as blocker:
+        with qtbot.waitSignal(card.connectRequested, timeout=1_000) as blocker:
             qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
         assert blocker.args == ["nightowlgg"]
-        window.set_status(Status(S.CONNECTING, slug="nightowlgg"))  # the service takes over
+        state.set_status(Status(S.CONNECTING, slug="nightowlgg"))  # the service takes over
         assert not button.isVisible()
         window.close_now()
 
@@ -126,20 +140,17 @@ def test_the_saved_channel_is_on_the_card_before_the_service_says_anything(
 def test_opening_on_sources_does_not_build_the_dashboard(
     qapp: QApplication, qtbot: QtBot, tmp_path: Path
 ) -> None:
-    window = MainWindow(tmp_path, page=1)
+    state = app_state(tmp_path)
+    window = MainWindow(tmp_path, state, page=1)
     qtbot.addWidget(window)
     assert window.page_name() == "Sources"
     assert not window.is_page_built(0)
-    window.set_status(Status(S.CONNECTED, slug="nightowlgg", connected_at=0.0))
-    window.set_event_count(7)
+    state.set_status(Status(S.CONNECTED, slug="nightowlgg", connected_at=0.0))
+    state.set_count(7)
     assert not window.is_page_built(0)
-    retried: list[bool] = []
-    window.retryRequested.connect(lambda: retried.append(True))
     assert window.status_card.property("state") == "connected"  # built on use, current
     count = window.status_card.findChild(QLabel, "eventCount")
     assert isinstance(count, QLabel) and count.text() == "7"
-    window.status_card.retryRequested.emit()
-    assert retried == [True]
     window.add_events([make_event()])
     assert window.feed.model.rowCount() == 1
     window.close_now()
@@ -162,7 +173,9 @@ import app.application
 from app.ui.main_window import MainWindow
 from app.ui.theme import load_theme
 load_theme(qapp)
-window = MainWindow(sys.argv[1], page=1, defer_page=True)
+from app.services.app_state import AppState
+from app.settings import SettingsHolder, SettingsStore
+window = MainWindow(sys.argv[1], AppState(SettingsHolder(SettingsStore())), page=1, defer_page=True)
 window.show()
 qapp.processEvents()
 loaded = [m for m in {heavy!r} if m in sys.modules]
@@ -185,7 +198,7 @@ def test_a_deferred_page_is_built_when_shown(
     qapp: QApplication, qtbot: QtBot, tmp_path: Path
 ) -> None:
     with themed(qapp):
-        window = MainWindow(tmp_path, page=1, defer_page=True)
+        window = MainWindow(tmp_path, app_state(tmp_path), page=1, defer_page=True)
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)
@@ -203,9 +216,10 @@ def test_sources_opens_on_the_form_while_no_channel_is_saved(
     qapp: QApplication, qtbot: QtBot, tmp_path: Path, username: str
 ) -> None:
     with themed(qapp):
-        window = MainWindow(tmp_path, page=1, defer_page=True)
+        window = MainWindow(
+            tmp_path, app_state(tmp_path, kick_slug=username), page=1, defer_page=True
+        )
         qtbot.addWidget(window)
-        window.set_username(username)
         window.show()
         window.show_page(1)
         qtbot.waitExposed(window)

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QLabel
 from pytestqt.qtbot import QtBot
 
 from app.core.state import ConnectionState as S
-from app.core.supervisor import Status
+from app.core.state import Status
 from app.settings import Settings, SettingsStore
 from app.ui.settings_page import SettingsPage
 from app.ui.sources_panel import SourcesPanel

@@ -17,8 +17,10 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from app.core.state import ConnectionState as S
-from app.core.supervisor import Status
-from app.ui.sources_panel import KickSourceCard, SourcesPanel, parse_manual_ids, slug_error
+from app.core.state import Status
+from app.ui.kick_source_card import KickSourceCard, slug_error
+from app.ui.manual_ids import parse_manual_ids
+from app.ui.sources_panel import SourcesPanel
 from app.ui.status_card import KickStatusCard
 from tests.ui import FakeClock, center_color, themed
 

@@ -15,11 +15,13 @@ from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.core.state import ConnectionState as S
-from app.core.supervisor import Status
+from app.core.state import Status
 from app.kick.network_errors import describe_network_error, error_text
 from app.kick.pusher_endings import server_closed
 from app.ui import theme
-from app.ui.status_card import KickStatusCard, PulseDot, format_count, format_duration
+from app.ui.pulse_dot import PulseDot
+from app.ui.status_card import KickStatusCard
+from app.ui.status_text import format_count, format_duration
 from tests.ui import FakeClock, center_color
 
 # What the design says each state looks like (design.md §1, resources/theme.qss).
@@ -410,12 +412,3 @@ def test_resources_are_found_in_a_pyinstaller_bundle(
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
     assert theme.resources_dir() == tmp_path / "resources"
     assert theme.theme_stylesheet() == "QWidget { color: red; }"
-
-
-def test_the_status_shown_before_any_is_the_supervisors_default() -> None:
-    from app.ui.status_card import NO_STATUS
-
-    default = Status()
-    for field in ("state", "slug", "channel", "reason", "detail", "attempt", "retry_at",
-                  "connected_at", "event_count"):  # fmt: skip
-        assert getattr(NO_STATUS, field) == getattr(default, field), field

@@ -14,7 +14,7 @@ from app.relay.test_events import TEST_EVENT_TYPES
 from app.ui.main_window import MainWindow
 from app.ui.settings_page import SettingsPage
 from app.ui.status_card import TEST_EVENT_CHOICES
-from tests.ui import themed
+from tests.ui import app_state, themed
 
 
 def test_the_menu_offers_every_test_event_the_server_can_make() -> None:
@@ -25,14 +25,14 @@ def test_keyboard_tab_space_and_a_letter_send_a_test_event(
     qapp: QApplication, qtbot: QtBot, tmp_path: Path
 ) -> None:
     with themed(qapp):
-        window = MainWindow(tmp_path)
+        window = MainWindow(tmp_path, app_state(tmp_path))
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)
         card = window.status_card
         button = card.test_event_button
         asked: list[str] = []
-        window.testEventRequested.connect(asked.append)
+        card.testEventRequested.connect(asked.append)
 
         # Tab reaches the button from the widget before it in the focus chain
         previous = button.previousInFocusChain()

@@ -15,18 +15,26 @@ from pytestqt.qtbot import QtBot
 
 from app.core.events import EventType
 from app.core.state import ConnectionState as S
-from app.core.supervisor import Status
+from app.core.state import Status
+from app.services.app_state import AppState
 from app.ui.main_window import MainWindow
 from app.ui.plain import plain_label, plain_tooltip
-from tests.ui import make_event, themed
+from tests.ui import app_state, make_event, themed
 
 EVIL = "<img width=3000 height=2000 src=x><b>Owl</b>"
 
 
 @pytest.fixture
-def window(qapp: QApplication, qtbot: QtBot, tmp_path: Path) -> Iterator[MainWindow]:
+def state(tmp_path: Path) -> AppState:
+    return app_state(tmp_path)
+
+
+@pytest.fixture
+def window(
+    qapp: QApplication, qtbot: QtBot, tmp_path: Path, state: AppState
+) -> Iterator[MainWindow]:
     with themed(qapp):
-        widget = MainWindow(tmp_path / "logs")
+        widget = MainWindow(tmp_path / "logs", state)
         qtbot.addWidget(widget)
         widget.show()
         qtbot.waitExposed(widget)
@@ -56,9 +64,9 @@ def tooltips(root: QWidget) -> Iterator[tuple[str, str]]:
                     yield f"{type(widget).__name__} row {row}", str(tip)
 
 
-def populate(window: MainWindow, qtbot: QtBot) -> None:
+def populate(window: MainWindow, state: AppState, qtbot: QtBot) -> None:
     reason = f"Kick's chat server closed the connection {EVIL}"
-    window.set_status(
+    state.set_status(
         Status(
             S.RECONNECTING,
             slug="nightowlgg",
@@ -77,16 +85,16 @@ def populate(window: MainWindow, qtbot: QtBot) -> None:
     window.add_events(events)
     for key in (Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_1):  # every page built
         qtbot.keyClick(window, key, Qt.KeyboardModifier.ControlModifier)
-    window.set_status(
+    state.set_status(
         Status(S.LIVE, slug="nightowlgg", display_name=EVIL, is_live=True, event_count=3)
     )
     window.add_events(events[:1])
 
 
 def test_every_tooltip_and_label_shows_network_text_literally(
-    window: MainWindow, qtbot: QtBot
+    window: MainWindow, state: AppState, qtbot: QtBot
 ) -> None:
-    populate(window, qtbot)
+    populate(window, state, qtbot)
     seen_tips = 0
     for where, tip in tooltips(window):
         if "Owl" in tip:
@@ -105,3 +113,15 @@ def test_the_helpers_own_the_rule(qapp: QApplication) -> None:
     assert plain_tooltip("") == ""
     label = plain_label("x", EVIL)
     assert label.textFormat() is Qt.TextFormat.PlainText and label.text() == EVIL
+
+
+def test_plain_text_labels_have_one_home() -> None:
+    # Every label that may show network or OS text comes from app/ui/plain.py: a copy of the
+    # rule elsewhere could drift from it.
+    ui = Path(__file__).resolve().parents[2] / "app" / "ui"
+    elsewhere = [
+        path.name
+        for path in ui.glob("*.py")
+        if path.name != "plain.py" and "setTextFormat" in path.read_text(encoding="utf-8")
+    ]
+    assert elsewhere == []
