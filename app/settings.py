@@ -22,6 +22,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from app.kick.slug import canonical_slug
+
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
@@ -30,10 +32,6 @@ FILE_NAME = "settings.json"
 BACKUP_SUFFIX = ".bak"
 MAX_FILE_BYTES = 1024 * 1024  # a settings file is under 2 KB; a larger one is not read
 MAX_BACKUPS = 10  # settings.json.bak and .bak.1 to .bak.9
-
-
-def _same_slug(a: str, b: str) -> bool:
-    return a.strip().casefold() == b.strip().casefold()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -61,7 +59,7 @@ class Settings:
             self.kick_channel_id is None
             or self.kick_chatroom_id is None
             or not self.kick_cached_slug
-            or not _same_slug(self.kick_cached_slug, slug)
+            or canonical_slug(self.kick_cached_slug) != canonical_slug(slug)
         ):
             return None
         return self.kick_channel_id, self.kick_chatroom_id
@@ -72,7 +70,7 @@ class Settings:
         """A copy caching the ids (and display name) for ``slug``."""
         return dataclasses.replace(
             self,
-            kick_cached_slug=slug.strip().lower(),
+            kick_cached_slug=canonical_slug(slug),
             kick_channel_id=channel_id,
             kick_chatroom_id=chatroom_id,
             kick_display_name=display_name,
