@@ -103,6 +103,5 @@ def sender_color(event: StreamEvent) -> QColor:
 def badge_chips(event: StreamEvent) -> list[tuple[str, QColor]]:
     """(text, colour) of the sender's badges, as small chips."""
     return [
-        (badge.label, _BADGE_COLORS.get(badge.kind, _DEFAULT_BADGE))
-        for badge in sender_badges(event)
+        (label, _BADGE_COLORS.get(kind, _DEFAULT_BADGE)) for kind, label in sender_badges(event)
     ]

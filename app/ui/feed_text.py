@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from app.core.events import EventType, StreamEvent
@@ -65,8 +66,23 @@ def category_of(event: StreamEvent) -> FeedCategory:
 # =============================================================================== the payload
 
 
+_NOTHING: Mapping[str, Any] = MappingProxyType({})
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    """`value` if it is a mapping, else an empty one. (JSON objects are dicts: that is checked
+    first, being several times cheaper than the ABC check, and rows are measured by the
+    thousand.)"""
+    if type(value) is dict or isinstance(value, Mapping):
+        return value
+    return _NOTHING
+
+
 def _data(event: StreamEvent) -> Mapping[str, Any]:
-    return event.data if isinstance(event.data, Mapping) else {}
+    data = event.data  # `_mapping` inlined: this is read several times per row measured
+    if type(data) is dict or isinstance(data, Mapping):
+        return data
+    return _NOTHING
 
 
 def chat_id_of(event: StreamEvent) -> str | None:
@@ -91,8 +107,7 @@ def reply_line(event: StreamEvent) -> str:
 
 
 def _sender_identity(event: StreamEvent) -> Mapping[str, Any]:
-    identity = _data(event).get("senderIdentity")
-    return identity if isinstance(identity, Mapping) else {}
+    return _mapping(_data(event).get("senderIdentity"))
 
 
 def sender_color_name(event: StreamEvent) -> str:
@@ -101,10 +116,9 @@ def sender_color_name(event: StreamEvent) -> str:
     return raw if isinstance(raw, str) else ""
 
 
-@dataclass(frozen=True, slots=True)
-class Badge:
-    kind: str  # Kick's badge type ("moderator", "subscriber", ...), "" when not a string
-    label: str  # what its chip says
+# (Kick's badge type, "" when not a string; what its chip says). A plain tuple: one is built
+# for every badge of every chat row measured.
+Badge = tuple[str, str]
 
 
 _BADGE_LABELS = {
@@ -140,7 +154,7 @@ def sender_badges(event: StreamEvent) -> list[Badge]:
         count = _int(badge.get("count"))
         if count and kind in ("subscriber", "sub_gifter"):
             label = f"{label} {count:,}"
-        shown.append(Badge(known, label))
+        shown.append((known, label))
     return shown
 
 

@@ -16,7 +16,8 @@ Each round empties the delegate's caches and then measures:
 - paint_warm: the same positions again, each rendered once untimed and then timed (rows come
   from the delegate's row cache), in µs per painted row.
 
-Medians over the rounds are printed. `--against PATH` runs this script on its own repo and on
+Times are the process's CPU time (not wall-clock), so other work on a shared machine moves
+them less. Medians over the rounds are printed. `--against PATH` runs this script on its own repo and on
 PATH alternately (`--alternations` times each, fresh processes) and prints both sets of medians.
 """
 
@@ -205,19 +206,19 @@ def measure(rows: int, rounds: int) -> dict[str, list[float]]:
     figures: dict[str, list[float]] = {"layout": [], "paint": [], "paint_warm": []}
     for _ in range(rounds):
         delegate.invalidate(fonts=True)
-        started = time.perf_counter_ns()
+        started = time.process_time_ns()
         for index in indexes:
             delegate.sizeHint(option, index)
-        figures["layout"].append((time.perf_counter_ns() - started) / 1_000 / rows)
+        figures["layout"].append((time.process_time_ns() - started) / 1_000 / rows)
 
         delegate.invalidate(fonts=True)
         elapsed = 0
         for position in positions:
             bar.setValue(position)
             image.fill(background)
-            started = time.perf_counter_ns()
+            started = time.process_time_ns()
             viewport.render(image)
-            elapsed += time.perf_counter_ns() - started
+            elapsed += time.process_time_ns() - started
         figures["paint"].append(elapsed / 1_000 / total_painted)
 
         elapsed = 0
@@ -225,9 +226,9 @@ def measure(rows: int, rounds: int) -> dict[str, list[float]]:
             bar.setValue(position)
             viewport.render(image)  # fills the row cache for this position
             image.fill(background)
-            started = time.perf_counter_ns()
+            started = time.process_time_ns()
             viewport.render(image)
-            elapsed += time.perf_counter_ns() - started
+            elapsed += time.process_time_ns() - started
         figures["paint_warm"].append(elapsed / 1_000 / total_painted)
     view.close()
     view.deleteLater()
