@@ -63,9 +63,13 @@ _BADGE_SETS: tuple[list[dict[str, Any]], ...] = (
 
 def realistic_events(count: int, seed: int = 16) -> list[Any]:
     """`count` StreamEvents, oldest first, about 85 % chat and 15 % notices."""
+    from app.core import events as core_events
     from app.core.events import EventType as T
     from app.core.events import StreamEvent
 
+    # Where StreamEvent.data is typed (one msgspec struct per event type), the JSON form below
+    # is converted to it, as `StreamEvent.from_json` would; older code takes the mapping as is.
+    payload_types = getattr(core_events, "PAYLOAD_TYPES", None)
     rng = random.Random(seed)
     events: list[StreamEvent] = []
     chat_ids: list[str] = []
@@ -75,6 +79,10 @@ def realistic_events(count: int, seed: int = 16) -> list[Any]:
 
     def event(kind: T, username: str, data: dict[str, Any]) -> StreamEvent:
         n = len(events)
+        if payload_types is not None:
+            import msgspec
+
+            data = msgspec.convert(data, payload_types[kind])
         return StreamEvent(
             id=f"ev-{n}",
             type=kind,
