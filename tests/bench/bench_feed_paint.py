@@ -17,9 +17,9 @@ Each round empties the delegate's caches and then measures:
   from the delegate's row cache), in µs per painted row.
 
 Times are the process's CPU time (not wall-clock), so other work on a shared machine moves
-them less. Medians over the rounds are printed. `--against PATH` runs this script on its own repo and on
-PATH alternately (`--alternations` times each, fresh processes) and prints both: the median
-of the runs' medians and the lowest round.
+them less. Medians over the rounds are printed. `--against PATH` runs this script on its own
+repo and on PATH alternately (`--alternations` times each, fresh processes) and prints both:
+the median of the runs' medians and the lowest round.
 """
 
 from __future__ import annotations
