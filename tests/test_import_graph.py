@@ -15,8 +15,13 @@ ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app"
 
 # Cycles found in modules other engineers own, left for them; the lead removes these once their
-# branches are merged. Each is the sorted set of modules in one strongly connected component.
-KNOWN_CYCLES: set[frozenset[str]] = set()
+# branches are merged. Each is the set of modules in one strongly connected component. One whose
+# modules are not all here yet (a branch not merged) is skipped.
+KNOWN_CYCLES: set[frozenset[str]] = {
+    # on main since 5696a4b: smoke_test imports VmscApp from application at the top, and
+    # application imports run_smoke_test from smoke_test inside `_run`
+    frozenset({"app.application", "app.smoke_test"}),
+}
 
 
 def module_name(path: Path) -> str:
@@ -132,5 +137,6 @@ def test_no_import_cycles() -> None:
     unexpected = [c for c in cycles if frozenset(c) not in KNOWN_CYCLES]
     described = "\n".join(" -> ".join(one_cycle(graph, c)) for c in unexpected)
     assert not unexpected, f"import cycles:\n{described}"
-    gone = KNOWN_CYCLES - {frozenset(c) for c in cycles}
+    present = {known for known in KNOWN_CYCLES if known <= graph.keys()}
+    gone = present - {frozenset(c) for c in cycles}
     assert not gone, f"no longer cycles, remove from KNOWN_CYCLES: {sorted(map(sorted, gone))}"
