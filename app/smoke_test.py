@@ -5,18 +5,33 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from typing import Protocol
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QImageReader
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from app import APP_NAME, __version__
-from app.application import VmscApp
 from app.core.state import ConnectionState, Status
+from app.services.connection import ConnectionService
 from app.ui.theme import icon
 
 
-def smoke_check(qapp: QApplication, vmsc: VmscApp) -> str:
+class SmokeTarget(Protocol):
+    """What the smoke test uses of `application.VmscApp` (which imports this module: a Protocol,
+    not an import back, keeps the import graph free of loops)."""
+
+    @property
+    def window(self) -> QWidget: ...
+    @property
+    def service(self) -> ConnectionService: ...
+    @property
+    def closed(self) -> asyncio.Future[None]: ...
+    def start(self, *, auto_connect: bool = True) -> bool: ...
+    def request_close(self) -> None: ...
+
+
+def smoke_check(qapp: QApplication, vmsc: SmokeTarget) -> str:
     """What --smoke-test verifies; raises RuntimeError naming what is missing."""
     problems = []
     if "#53fc18" not in qapp.styleSheet().lower():
@@ -43,7 +58,7 @@ def smoke_check(qapp: QApplication, vmsc: VmscApp) -> str:
 SMOKE_CONNECT_TIMEOUT_S = 30.0
 
 
-async def run_smoke_test(qapp: QApplication, vmsc: VmscApp, *, auto_connect: bool) -> int:
+async def run_smoke_test(qapp: QApplication, vmsc: SmokeTarget, *, auto_connect: bool) -> int:
     """The launch path a user has: with a saved channel (and auto-connect on), connect to it and
     wait for Connected / Live, or a clear error, before reporting."""
     settled: asyncio.Future[Status] = asyncio.get_running_loop().create_future()

@@ -1,9 +1,11 @@
 """The event feed's widget: title, event count, type filter, "N new" button and the list.
 
-Kept apart from `app.ui.event_feed` (the model, the filter proxy, the delegate and the words)
-so the window can be painted before those load: the model and the delegate are built the first
-time the feed gets events or someone asks for them (`model`, `delegate`, `proxy`). Until then
-the list says that it is empty, which is what it would show anyway.
+The model and filter proxy (`app.ui.feed_model`), the delegate (`app.ui.feed_delegate`) and
+the words (`app.ui.feed_text`) load on first use, so the window can be painted before them: the
+model and the delegate are built the first time the feed gets events or someone asks for them
+(`model`, `delegate`, `proxy`). Until then the list says that it is empty, which is what it
+would show anyway. The view hands the delegate the way to find an index's event
+(`event_resolver`); the delegate never calls back into the view.
 
 The list shows the newest event on top. While the reader is at that top edge it follows new
 rows; once they scroll away, new events are held back so what they read stays where it is, and
@@ -15,12 +17,11 @@ at 5,000 rows, which the event loop cannot afford at a thousand events a second.
 
 from __future__ import annotations
 
-import enum
 from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import (
     QColor,
     QGuiApplication,
@@ -42,41 +43,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.feed_category import FILTERS, FeedCategory
+
 if TYPE_CHECKING:
     from app.core.events import StreamEvent
-    from app.ui.event_feed import EventFeedDelegate, EventFeedModel, EventFilterProxy
+    from app.ui.feed_delegate import EventFeedDelegate
+    from app.ui.feed_model import EventFeedModel, EventFilterProxy, EventResolver, ModelIndex
 
-__all__ = ["FILTERS", "FOLLOW_SLACK_PX", "EventFeedView", "FeedCategory"]
-
-
-class FeedCategory(enum.StrEnum):
-    ALL = "all"
-    CHAT = "chat"
-    FOLLOWS = "follows"
-    SUBS = "subs"
-    LIVE = "live"
-    MODERATION = "moderation"
-    OTHER = "other"
-
-
-# (combo text, category), in the order the filter offers them.
-FILTERS: tuple[tuple[str, FeedCategory], ...] = (
-    ("All", FeedCategory.ALL),
-    ("Chat", FeedCategory.CHAT),
-    ("Follows", FeedCategory.FOLLOWS),
-    ("Subs & gifts", FeedCategory.SUBS),
-    ("Live", FeedCategory.LIVE),
-    ("Moderation", FeedCategory.MODERATION),
-    ("Other", FeedCategory.OTHER),
-)
+__all__ = ["FOLLOW_SLACK_PX", "EventFeedView"]
 
 # Within this many pixels of the top the reader is "at the newest row" and the list follows.
 FOLLOW_SLACK_PX = 2
 
 _FAINT = QColor("#6b717b")
 _EMPTY_ALL = "Events will appear here once the channel is connected."
-
-ModelIndex = QModelIndex | QPersistentModelIndex
 
 
 class _FeedList(QListView):
@@ -141,12 +121,22 @@ class _FeedList(QListView):
 
 
 class _Parts:
-    """The model side of the feed, built on first use."""
+    """The model side of the feed, built on first use, and how to find an index's event with
+    the list showing the model itself (`at_source_row`) or the proxy (`through_proxy`)."""
 
-    def __init__(self, model: EventFeedModel, proxy: EventFilterProxy, delegate: EventFeedDelegate):
+    def __init__(
+        self,
+        model: EventFeedModel,
+        proxy: EventFilterProxy,
+        delegate: EventFeedDelegate,
+        at_source_row: EventResolver,
+        through_proxy: EventResolver,
+    ):
         self.model = model
         self.proxy = proxy
         self.delegate = delegate
+        self.at_source_row = at_source_row
+        self.through_proxy = through_proxy
 
 
 class EventFeedView(QWidget):
@@ -232,16 +222,18 @@ class EventFeedView(QWidget):
     def _ensure(self) -> _Parts:
         if self._parts is not None:
             return self._parts
-        from app.ui.event_feed import EventFeedDelegate, EventFeedModel, EventFilterProxy
+        from app.ui.feed_delegate import EventFeedDelegate
+        from app.ui.feed_model import EventFeedModel, EventFilterProxy, event_resolver
 
         model = self._given_model if self._given_model is not None else EventFeedModel(parent=self)
         if model.parent() is None:
             model.setParent(self)  # dies with the view, never under a live list
         proxy = EventFilterProxy(self)
         proxy.setSourceModel(model)
-        delegate = EventFeedDelegate(self, resolve=self._event_at_source_row)
+        at_source_row = event_resolver(model)
+        delegate = EventFeedDelegate(self, resolve=at_source_row)
         delegate.max_cached_heights = 2 * model.capacity + 1_000
-        self._parts = _Parts(model, proxy, delegate)
+        self._parts = _Parts(model, proxy, delegate, at_source_row, event_resolver(model, proxy))
         model.countChanged.connect(self._render_count)
         model.modelReset.connect(lambda: self._render_count(len(model)))
         self._list.set_feed_delegate(delegate)
@@ -292,7 +284,7 @@ class EventFeedView(QWidget):
         self._show_unseen()
 
     def _count_shown(self, events: Iterable[StreamEvent]) -> int:
-        from app.ui.event_feed import category_of
+        from app.ui.feed_text import category_of
 
         category = self.category()
         if category is FeedCategory.ALL:
@@ -340,22 +332,8 @@ class EventFeedView(QWidget):
     # -- internals -----------------------------------------------------------------------------
 
     def _event_for(self, index: ModelIndex) -> StreamEvent | None:
-        """The event behind a list index, without a trip through `data()` (cheap matters: the
-        list asks for every row's size whenever rows arrive)."""
-        parts = self._ensure()
-        row = index.row()
-        if index.model() is parts.proxy:
-            row = parts.proxy.mapToSource(index).row()
-        if 0 <= row < len(parts.model):
-            return parts.model.event_at(row)
-        return None
-
-    def _event_at_source_row(self, index: ModelIndex) -> StreamEvent | None:
-        """`_event_for` while the list shows the model itself (the "All" filter)."""
-        try:
-            return self._ensure().model.event_at(index.row())
-        except IndexError:
-            return None
+        """The event behind a list index (of the model or the proxy)."""
+        return self._ensure().through_proxy(index)
 
     def _on_filter(self, i: int) -> None:
         self._show_category(FeedCategory(self._filter.itemData(i)))
@@ -366,10 +344,10 @@ class EventFeedView(QWidget):
             parts.proxy.set_category(category)
             target: EventFeedModel | EventFilterProxy
             if category is FeedCategory.ALL:
-                parts.delegate.set_resolver(self._event_at_source_row)
+                parts.delegate.set_resolver(parts.at_source_row)
                 target = parts.model
             else:
-                parts.delegate.set_resolver(self._event_for)
+                parts.delegate.set_resolver(parts.through_proxy)
                 target = parts.proxy
             if self._list.model() is not target:
                 self._list.setModel(target)

@@ -39,6 +39,7 @@ LOWER_IS_BETTER = (
     "relay_p99",  # latency to the event server's clients
     "relay_stalled_p99",
     "relay_gui",  # bench_gui's lag with clients on the event server
+    "feed_",  # bench_feed_paint's µs per row
 )
 
 
@@ -111,6 +112,7 @@ def suite(short: bool, ci: bool) -> list[list[str]]:
             "--name",
             "long_windowed",
         ],
+        ["bench_feed_paint.py", *flag],  # the feed's paint and layout µs per row
         ["bench_startup.py", *flag],
         ["bench_launch.py", *flag],  # launch to Connected with a saved channel
         ["bench_fuzz.py", *flag],  # 1,000,000 fuzzed inputs: none escapes

@@ -161,7 +161,8 @@ def test_the_first_frame_loads_no_page_network_or_event_loop_code(tmp_path: Path
     # `Qt` namespace, whose Python enums alone take 20-45 ms to build: pages use it, the frame
     # must not.
     heavy = ("asyncio", "msgspec", "httpx", "websockets", "qasync", "platformdirs",
-             "logging.handlers", "app.core.supervisor", "app.core.events", "app.ui.event_feed",
+             "logging.handlers", "app.core.supervisor", "app.core.events", "app.ui.feed_text",
+             "app.ui.feed_style", "app.ui.feed_model", "app.ui.feed_rows", "app.ui.feed_delegate",
              "app.ui.sources_panel", "app.ui.settings_page", "app.ui.feed_view",
              "app.ui.status_card")  # fmt: skip
     code = f"""
