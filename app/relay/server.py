@@ -39,14 +39,14 @@ from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
 from app.core.events import StreamEvent, json_lines
+from app.kick.constants import DEFAULT_FILES_URL, ENV_KICK_FILES_URL
 
 log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7582  # no bot or overlay tool we know of uses it (Streamer.bot 8080, Firebot 7472)
 ENV_RELAY_PORT = "VMSC_RELAY_PORT"
-ENV_FILES_URL = "VMSC_KICK_FILES_URL"
-DEFAULT_FILES_URL = "https://files.kick.com"
+ENV_FILES_URL = ENV_KICK_FILES_URL
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 PAGES = {"/": "index.html", "/overlay/chat": "chat.html", "/overlay/alerts": "alerts.html"}
