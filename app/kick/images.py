@@ -169,14 +169,13 @@ class ImageFetcher:
         del self._failed_at[key]
         return False
 
-    def failed(self, kind: ImageKind, image_id: str, reason: str) -> None:
+    async def failed(self, kind: ImageKind, image_id: str, reason: str) -> None:
         """The caller could not use the bytes (they do not decode): remember the failure, and
-        drop the disk copy in the background."""
+        drop the disk copy."""
         key = _key(kind, image_id)
         self._remember_failure(key, reason)
         if self.cache is not None:
-            task = asyncio.ensure_future(asyncio.to_thread(self.cache.discard, key))
-            task.add_done_callback(_log_unexpected)
+            await asyncio.to_thread(self.cache.discard, key)
 
     async def get(self, kind: ImageKind, image_id: str) -> bytes | None:
         """The picture's bytes; None for an invalid id, a failure, or a remembered failure."""
@@ -263,8 +262,3 @@ def _key(kind: ImageKind, image_id: str) -> str:
 
 def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     return url.scheme, url.host, url.port
-
-
-def _log_unexpected(task: asyncio.Future[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.warning("picture cache: %s", task.exception())

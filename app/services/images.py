@@ -144,7 +144,7 @@ class ImageService(QObject):
             log.exception("picture %s not loaded", key)
             return
         if image is None:
-            self.fetcher.failed(kind, image_id, "not a picture Qt can decode")
+            await self.fetcher.failed(kind, image_id, "not a picture Qt can decode")
             return
         self._images[key] = image
         if len(self._images) > MAX_IMAGES:
