@@ -210,13 +210,27 @@ async def test_at_most_the_concurrency_limit_is_fetched_at_once(
 ) -> None:
     for n in range(6):
         files.emote(str(n), Reply(body=PNG, stall=True))
-    fetcher = fetcher_for(files, client, concurrency=2)
-    callers = [asyncio.ensure_future(fetcher.get("emote", str(n))) for n in range(6)]
-    assert await asyncio.to_thread(files.wait_for_requests, 2)
-    assert files.in_flight == 2
-    files.release.set()
-    assert await asyncio.gather(*callers) == [PNG] * 6
-    assert files.max_in_flight == 2 and files.counts.total() == 6
+    sent = CountingTransport()
+    async with httpx.AsyncClient(transport=sent) as counted:
+        fetcher = fetcher_for(files, counted, concurrency=2)
+        callers = [asyncio.ensure_future(fetcher.get("emote", str(n))) for n in range(6)]
+        # Two requests reached the server: an unlimited fetcher would have sent all six by then
+        # (they all start in the loop's first turns, long before a round trip is done).
+        assert await asyncio.to_thread(files.wait_for_requests, 2)
+        assert sent.started == 2
+        files.release.set()
+        assert await asyncio.gather(*callers) == [PNG] * 6
+    assert sent.started == 6 and files.max_in_flight == 2
+
+
+class CountingTransport(httpx.AsyncHTTPTransport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.started = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.started += 1
+        return await super().handle_async_request(request)
 
 
 async def test_an_invalid_id_asks_nothing(files: ImageFiles, client: httpx.AsyncClient) -> None:
@@ -289,14 +303,15 @@ def test_the_cap_drops_the_least_recently_used(tmp_path: Path) -> None:
 
 
 def test_the_use_order_survives_a_restart_and_a_lower_cap_applies(tmp_path: Path) -> None:
-    for age, name in enumerate(["new", "mid", "old"]):
+    last_used = {"d": 4, "b": 2, "f": 6, "a": 1, "e": 5, "c": 3}  # written in another order
+    for name, minute in last_used.items():
         (tmp_path / name).write_bytes(b"x" * 100)
-        os.utime(tmp_path / name, (1_000_000 - age * 10, 1_000_000 - age * 10))
+        os.utime(tmp_path / name, (minute * 60, minute * 60))
     (tmp_path / "emote-9.123-0.part").write_bytes(b"half")  # a write cut short
     (tmp_path / "not a key").write_bytes(b"left alone")
-    cache = DiskCache(tmp_path, 200)
-    assert cache.keys() == ["mid", "new"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["mid", "new", "not a key"]
+    cache = DiskCache(tmp_path, 400)
+    assert cache.keys() == ["c", "d", "e", "f"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c", "d", "e", "f", "not a key"]
 
 
 def test_keys_are_file_names_never_paths(tmp_path: Path) -> None:

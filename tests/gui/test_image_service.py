@@ -13,7 +13,7 @@ import pytest
 from PySide6.QtGui import QColor, QPixmap
 
 from app.core.disk_cache import DiskCache
-from app.kick.images import ImageFetcher
+from app.kick.images import ImageFetcher, ImageKind
 from app.services.images import MAX_SOURCE_HEIGHT, ImageService, decode_first_frame
 from tests.gui.waiting import until
 from tests.image_files import ImageFiles, Reply, gif_bytes, png_bytes
@@ -88,11 +88,20 @@ async def test_fifty_paints_of_a_new_emote_make_one_request(
     files: ImageFiles, client: httpx.AsyncClient
 ) -> None:
     path = files.emote("3", Reply(body=PNG))
-    images = service_for(files.url, client)
+    fetcher = CountingFetcher(client, None, files.url)
+    images = ImageService(fetcher)
     assert [images.emote("3", 20) for _ in range(50)] == [None] * 50
     assert images.loading == 1
     await ready(images, "3")
-    assert files.counts[path] == 1
+    assert fetcher.asked == 1 and files.counts[path] == 1
+
+
+class CountingFetcher(ImageFetcher):
+    asked = 0
+
+    async def get(self, kind: ImageKind, image_id: str) -> bytes | None:
+        self.asked += 1
+        return await super().get(kind, image_id)
 
 
 @pytest.mark.parametrize(
