@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import hmac
 import html
-import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -32,9 +31,6 @@ from app.relay.http_messages import (
     http_response,
     json_response,
 )
-
-ENV_FILES_URL = "VMSC_KICK_FILES_URL"
-DEFAULT_FILES_URL = "https://files.kick.com"
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 PAGES = {"/": "index.html", "/overlay/chat": "chat.html", "/overlay/alerts": "alerts.html"}
@@ -51,11 +47,6 @@ _CONTENT_TYPES = {
 StatusSource = Callable[[], Mapping[str, object]]
 # Makes and delivers a test event of the given type; ValueError for an unknown type.
 TestEventHandler = Callable[[str], StreamEvent]
-
-
-def files_url(environ: Mapping[str, str] = os.environ) -> str:
-    """Base URL of Kick's emote images (`{base}/emotes/{id}/fullsize`)."""
-    return (environ.get(ENV_FILES_URL) or DEFAULT_FILES_URL).rstrip("/")
 
 
 class HttpRoutes:

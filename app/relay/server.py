@@ -18,6 +18,7 @@ import msgspec
 from websockets.frames import CloseCode
 
 from app.core.events import StreamEvent
+from app.kick.images import files_url
 from app.relay.address import ENV_RELAY_PORT, ListenAddress, lan_address
 from app.relay.fanout import EventFanout, event_message, status_message, text_frame
 from app.relay.http_messages import (
@@ -33,7 +34,6 @@ from app.relay.routes import (
     HttpRoutes,
     StatusSource,
     TestEventHandler,
-    files_url,
 )
 
 log = logging.getLogger(__name__)
