@@ -182,3 +182,15 @@ def test_json_lines_keeps_no_memory() -> None:
 
     blocks_kept_by(100)  # caches, interned strings
     assert blocks_kept_by(10_000) < 100
+
+
+def test_a_line_written_before_typed_payloads_reads_back_byte_for_byte() -> None:
+    # Session logs from earlier versions: a badge without text or count, a sub count given as
+    # null. The typed form keeps them as they were written.
+    line = (
+        '{"id":"c-9","source":"kick","type":"chat","channel":"nightowlgg","username":"u",'
+        '"timestamp":"2026-03-14T19:42:07+00:00","data":{"message":"hi","emotes":[],"chatId":"c-9",'
+        '"senderIdentity":{"color":"","badges":[{"type":"og"},{"type":"subscriber",'
+        '"text":"Subscriber","count":3,"active":true}]},"replyTo":null}}'
+    )
+    assert StreamEvent.from_json(line).to_json() == line

@@ -28,7 +28,7 @@ class Emote(msgspec.Struct, frozen=True, gc=False):
 
 class Badge(msgspec.Struct, frozen=True, gc=False, omit_defaults=True):
     type: str  # "subscriber", "moderator", "vip", ...
-    text: str
+    text: str = ""  # absent from JSON when "" (as Kick leaves it out of some badges)
     count: int | None = None  # months, for subscriber badges; absent from JSON when None
     active: bool | None = None  # sent by Kick on some badges; absent from JSON when None
 
