@@ -185,8 +185,8 @@ def test_json_lines_keeps_no_memory() -> None:
 
 
 def test_a_line_written_before_typed_payloads_reads_back_byte_for_byte() -> None:
-    # Session logs from earlier versions: a badge without text or count, a sub count given as
-    # null. The typed form keeps them as they were written.
+    # Session logs from earlier versions: a badge without text or count, one with Kick's
+    # `active`. The typed form keeps them as they were written.
     line = (
         '{"id":"c-9","source":"kick","type":"chat","channel":"nightowlgg","username":"u",'
         '"timestamp":"2026-03-14T19:42:07+00:00","data":{"message":"hi","emotes":[],"chatId":"c-9",'
