@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -88,3 +90,38 @@ async def start_server(
     )
     await server.start()
     return server
+
+
+async def raw_websocket(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A bare client on /events: the handshake done, nothing read or sent after it (a peer that
+    vanished as far as the server can tell)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write(
+        (
+            f"GET /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    async with asyncio.timeout(10):
+        head = await reader.readuntil(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return reader, writer
+
+
+async def read_frames(
+    reader: asyncio.StreamReader, timeout: float = 10.0
+) -> list[tuple[int, bytes]]:
+    """(opcode, payload) of every server frame up to the end of the connection."""
+    async with asyncio.timeout(timeout):
+        data = await reader.read()
+    frames = []
+    pos = 0
+    while pos < len(data):
+        opcode, length, pos = data[pos] & 0x0F, data[pos + 1] & 0x7F, pos + 2
+        if length >= 126:
+            size = 2 if length == 126 else 8
+            length, pos = int.from_bytes(data[pos : pos + size], "big"), pos + size
+        frames.append((opcode, data[pos : pos + length]))
+        pos += length
+    return frames

@@ -340,3 +340,100 @@ def test_frames_are_rfc6455_text_frames_of_every_length_form() -> None:
     assert text_frame(b"hi") == b"\x81\x02hi"
     assert text_frame(b"x" * 126)[:4] == b"\x81\x7e\x00\x7e"
     assert text_frame(b"x" * 70000)[:10] == b"\x81\x7f" + (70000).to_bytes(8, "big")
+
+
+class CountingSource:
+    """A status whose `events` counts what was published, as the supervisor's does."""
+
+    def __init__(self, server_box: list[RelayServer]) -> None:
+        self.count = 0
+        self._server = server_box
+
+    def status(self) -> dict[str, object]:
+        return {"state": "connected", "channel": "nightowlgg", "events": self.count}
+
+    def publish(self, n: int) -> None:
+        self.count += 1  # counted first, then delivered: the supervisor's order
+        self._server[0].publish_event(chat_event(n))
+
+
+def check_counts(messages: list[dict[str, object]], received: int = 0) -> list[int]:
+    """Each status's `events` against the events the client had received before it (after
+    `received` ones)."""
+    counts = []
+    for message in messages:
+        if message["kind"] == "event":
+            received += 1
+        else:
+            status = message["status"]
+            assert isinstance(status, dict)
+            assert status["events"] == received, (status["events"], received)
+            counts.append(received)
+    return counts
+
+
+async def test_the_status_count_of_events_is_sent_again_after_events_at_most_once_a_second() -> (
+    None
+):
+    box: list[RelayServer] = []
+    source = CountingSource(box)
+    source.count = 40  # events before this client: its first status says so
+    box.append(await start_server(status=source.status, status_refresh=0.2))
+    server = box[0]
+    try:
+        async with connect(f"ws://127.0.0.1:{server.port}/events") as ws:
+            first = await receive_json(ws)
+            assert first["status"]["events"] == 40  # type: ignore[index]
+            source.count = 0  # from here on, what this client receives
+            await wait_until(lambda: server.client_count == 1)
+            for batch in range(3):  # 300 events over three loop passes
+                for n in range(100):
+                    source.publish(batch * 100 + n)
+                await asyncio.sleep(0)
+            messages = []
+            while not messages or messages[-1]["kind"] != "status":
+                messages.append(await receive_json(ws))
+            counts = check_counts(messages)
+            # coalesced: one status once the events stop (more only on a loop slower than 0.2 s)
+            assert counts[-1] == 300 and len(counts) <= 3
+            server.publish_status()  # unchanged: not sent again
+            source.publish(300)
+            messages = [await receive_json(ws) for _ in range(2)]
+            assert check_counts(messages, received=300) == [301]
+    finally:
+        await server.close()
+
+
+async def test_a_client_joining_while_events_flow_gets_a_status_that_counts_what_follows() -> None:
+    box: list[RelayServer] = []
+    source = CountingSource(box)
+    box.append(await start_server(status=source.status, status_refresh=0.05))
+    server = box[0]
+    stop = asyncio.Event()
+
+    async def publish_every_loop_pass() -> None:
+        n = 0
+        while not stop.is_set():
+            source.publish(n)
+            n += 1
+            await asyncio.sleep(0)
+
+    try:
+        url = f"ws://127.0.0.1:{server.port}/events"
+        async with connect(url, max_queue=None) as first:  # takes all, read or not
+            await receive_json(first)
+            await wait_until(lambda: server.client_count == 1)
+            publishing = asyncio.ensure_future(publish_every_loop_pass())
+            for _ in range(5):  # each joins while something is waiting to be sent
+                async with connect(url) as ws:
+                    joined = await receive_json(ws)
+                    base = joined["status"]["events"]  # type: ignore[index]
+                    assert isinstance(base, int)
+                    messages = []
+                    while len(messages) < 50 or messages[-1]["kind"] != "status":
+                        messages.append(await receive_json(ws))
+                    check_counts(messages, received=base)
+            stop.set()
+            await publishing
+    finally:
+        await server.close()

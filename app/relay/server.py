@@ -11,7 +11,8 @@ import asyncio
 import contextlib
 import errno
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import msgspec
@@ -40,6 +41,10 @@ log = logging.getLogger(__name__)
 
 MAX_BACKLOG_BYTES = 1024 * 1024  # unsent bytes a client may have before it is dropped
 CLOSE_TIMEOUT_S = 5.0  # after our close frame, the TCP connection is cut after this
+PING_INTERVAL_S = 20.0  # every client is pinged this often (websockets' own default)
+PING_TIMEOUT_S = 20.0  # a client that sends nothing for this long after a ping is closed
+# While events flow, the status (with its count of events) is sent again at most this often.
+STATUS_REFRESH_S = 1.0
 
 _JSON = msgspec.json.Encoder()
 
@@ -62,11 +67,17 @@ class RelayServer:
         kick_files_url: str | None = None,
         max_backlog: int = MAX_BACKLOG_BYTES,
         close_timeout: float = CLOSE_TIMEOUT_S,
+        ping_interval: float = PING_INTERVAL_S,
+        ping_timeout: float = PING_TIMEOUT_S,
+        status_refresh: float = STATUS_REFRESH_S,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         static_dir: Path = STATIC_DIR,
         lan_mode: bool | None = None,
     ) -> None:
         """`lan_mode`: the token is needed for everything and any Host is accepted (the
-        default for an address other than 127.0.0.1 / localhost / ::1)."""
+        default for an address other than 127.0.0.1 / localhost / ::1). `clock` and `sleep`
+        time the keep-alive pings only."""
         self.address = address
         self._status = status
         self._routes = HttpRoutes(
@@ -78,10 +89,20 @@ class RelayServer:
             kick_files_url=kick_files_url if kick_files_url is not None else files_url(),
             static_dir=static_dir,
         )
-        self._fanout = EventFanout(max_backlog, close_timeout)
+        self._fanout = EventFanout(
+            max_backlog,
+            close_timeout,
+            ping_interval=ping_interval,
+            ping_timeout=ping_timeout,
+            clock=clock,
+            sleep=sleep,
+        )
         self._server: asyncio.Server | None = None
+        self._keep_alive: asyncio.Task[None] | None = None
         self._connections: set[asyncio.Task[None]] = set()
         self._last_status: bytes | None = None
+        self._status_refresh_s = status_refresh
+        self._status_refresh: asyncio.TimerHandle | None = None
 
     @property
     def token(self) -> str:
@@ -95,6 +116,16 @@ class RelayServer:
     def dropped(self) -> int:
         """Clients dropped for being too slow, since start."""
         return self._fanout.dropped
+
+    @property
+    def timed_out(self) -> int:
+        """Clients closed for not answering a ping, since start."""
+        return self._fanout.timed_out
+
+    @property
+    def unanswered_pings(self) -> int:
+        """Clients that have sent nothing since their last ping."""
+        return self._fanout.unanswered_pings
 
     @property
     def client_joined(self) -> Callable[[], None] | None:
@@ -118,6 +149,7 @@ class RelayServer:
         except OSError as exc:
             raise RelayStartError(self._start_problem(exc)) from exc
         self._routes.port = self._server.sockets[0].getsockname()[1]
+        self._keep_alive = asyncio.create_task(self._fanout.keep_alive())
         log.info("event server listening on %s", self.base_url)
 
     def _start_problem(self, exc: OSError) -> str:
@@ -135,6 +167,14 @@ class RelayServer:
         server, self._server = self._server, None
         if server is not None:
             server.close()
+        keep_alive, self._keep_alive = self._keep_alive, None
+        if keep_alive is not None:
+            keep_alive.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keep_alive
+        if self._status_refresh is not None:
+            self._status_refresh.cancel()
+            self._status_refresh = None
         self._fanout.close_all(CloseCode.GOING_AWAY, "server shutting down")
         for task in list(self._connections):
             task.cancel()
@@ -178,6 +218,16 @@ class RelayServer:
         fanout = self._fanout
         if fanout.clients:
             fanout.publish(text_frame(event_message(event)))
+            # The status's `events` count changed without a status change: it is sent again once
+            # this refresh is due (at most one status a second however many events flow).
+            if self._status_refresh is None:
+                self._status_refresh = asyncio.get_running_loop().call_later(
+                    self._status_refresh_s, self._refresh_status
+                )
+
+    def _refresh_status(self) -> None:
+        self._status_refresh = None
+        self.publish_status()
 
     def publish_status(self) -> None:
         """Send the status if it changed (the ticking uptime alone is no change)."""

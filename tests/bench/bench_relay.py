@@ -276,6 +276,15 @@ def relay_client(
                 sends.append(sent)
                 # no latency for the stalled client's own backlog, nor without a stamp
                 lats.append(-1 if resumed or not sent else now - sent)
+            elif opcode == 9:  # a keep-alive ping: answered as a browser does (a masked pong)
+                mask = os.urandom(4)
+                ping = bytes(buf[start:pos])
+                with contextlib.suppress(OSError):
+                    sock.sendall(
+                        bytes((0x8A, 0x80 | len(ping)))
+                        + mask
+                        + bytes(b ^ mask[i % 4] for i, b in enumerate(ping))
+                    )
             elif opcode == 8:
                 payload = bytes(buf[start:pos])
                 code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
