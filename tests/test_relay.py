@@ -431,6 +431,7 @@ async def test_a_client_joining_while_events_flow_gets_a_status_that_counts_what
                     assert isinstance(base, int)
                     messages = []
                     while len(messages) < 50 or messages[-1]["kind"] != "status":
+                        assert len(messages) < 50_000, "no status again while events flow"
                         messages.append(await receive_json(ws))
                     check_counts(messages, received=base)
             stop.set()
