@@ -125,3 +125,31 @@ async def read_frames(
         frames.append((opcode, data[pos : pos + length]))
         pos += length
     return frames
+
+
+class SteppedTime:
+    """A clock and a sleep for the keep-alive: sleeps end only when `advance` passes them."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.wakes: list[float] = []  # when each pending sleep ends
+        self._sleepers: list[tuple[float, asyncio.Future[None]]] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, delay: float) -> None:
+        sleeper = (self.now + delay, asyncio.get_running_loop().create_future())
+        self._sleepers.append(sleeper)
+        self.wakes.append(sleeper[0])
+        try:
+            await sleeper[1]
+        finally:
+            self._sleepers.remove(sleeper)
+            self.wakes.remove(sleeper[0])
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        for wake, future in self._sleepers:
+            if wake <= self.now and not future.done():
+                future.set_result(None)

@@ -18,7 +18,7 @@ from tests.e2e_fixtures import soketi_fixture  # noqa: F401
 from tests.event_samples import make_data
 from tests.fake_kick_api import FakeKickApi
 from tests.kick_payloads import CHANNEL_ID, CHAT_CHANNEL, CHAT_EVENT, CHATROOM_ID
-from tests.relay_client import fixed_status
+from tests.relay_client import SteppedTime, fixed_status, wait_until
 from tests.soketi import SoketiServer, free_port
 from tests.watch_process import WatchProcess, app_env
 
@@ -132,6 +132,32 @@ async def test_chat_overlay_shows_messages_emotes_badges_and_removes_deleted_one
         assert background == "rgba(0, 0, 0, 0)"
         overflow = await page.evaluate("getComputedStyle(document.body).overflow")
         assert overflow == "hidden"
+
+
+async def test_the_browser_answers_the_keep_alive_pings(kick_files: FakeKickFiles) -> None:
+    time = SteppedTime()
+    relay = RelayServer(
+        ListenAddress("127.0.0.1", free_port()),
+        token="t",
+        status=fixed_status(),
+        kick_files_url=kick_files.url,
+        clock=time.clock,
+        sleep=time.sleep,
+    )
+    await relay.start()
+    try:
+        async with chromium_page() as page:
+            await open_overlay(page, f"{relay.base_url}/overlay/chat")
+            for _ in range(3):  # a ping each round, each answered well before its deadline
+                await wait_until(lambda: relay.client_count == 1 and len(time.wakes) == 1)
+                time.advance(20.0)
+                await wait_until(lambda: time.wakes == [time.now + 20.0])
+                await wait_until(lambda: relay.unanswered_pings == 0)
+            assert relay.timed_out == 0 and relay.client_count == 1
+            relay.publish_event(chat(1, "still here"))
+            await page.wait_for_selector('[data-event-id="ev-1"]')
+    finally:
+        await relay.close()
 
 
 async def test_chat_overlay_fades_messages_and_takes_a_font(relay: RelayServer) -> None:

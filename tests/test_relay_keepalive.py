@@ -7,38 +7,16 @@ import asyncio
 
 from websockets.asyncio.client import connect
 
-from tests.relay_client import raw_websocket, read_frames, start_server, wait_until
+from tests.relay_client import (
+    SteppedTime,
+    raw_websocket,
+    read_frames,
+    start_server,
+    wait_until,
+)
 from tests.test_relay import chat_event, receive_json
 
 PING, CLOSE, TEXT = 0x9, 0x8, 0x1
-
-
-class SteppedTime:
-    """A clock and a sleep for the keep-alive: sleeps end only when `advance` passes them."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.wakes: list[float] = []  # when each pending sleep ends
-        self._sleepers: list[tuple[float, asyncio.Future[None]]] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, delay: float) -> None:
-        sleeper = (self.now + delay, asyncio.get_running_loop().create_future())
-        self._sleepers.append(sleeper)
-        self.wakes.append(sleeper[0])
-        try:
-            await sleeper[1]
-        finally:
-            self._sleepers.remove(sleeper)
-            self.wakes.remove(sleeper[0])
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-        for wake, future in self._sleepers:
-            if wake <= self.now and not future.done():
-                future.set_result(None)
 
 
 async def test_a_client_that_stops_answering_pings_is_closed_and_one_that_answers_stays() -> None:
