@@ -15,12 +15,12 @@ those emotes as a chip, so they are measured and laid out again with the picture
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRectF, QSize
-from PySide6.QtGui import QFont, QPainter, QPixmap
+from PySide6.QtGui import QFont, QPainter
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from app.core.events import EventType, StreamEvent
@@ -31,6 +31,7 @@ from app.ui.feed_model import (
     ModelIndex,
     event_from_index,
 )
+from app.ui.feed_pictures import RowPictures
 from app.ui.feed_rows import (
     CHIP_PAD,
     GAP,
@@ -51,7 +52,6 @@ from app.ui.feed_rows import (
 from app.ui.feed_style import HOVER, SELECTED, badge_chips, notice_accent, sender_color
 from app.ui.feed_text import (
     NOTICE_CHIPS,
-    EmoteSpan,
     chat_message,
     describe,
     display_text,
@@ -98,8 +98,7 @@ class EventFeedDelegate(QStyledItemDelegate):
         self._chip_widths: dict[str, float] = {}
         self._prefixes: dict[tuple[str, ...], tuple[list[Chip], str, float]] = {}
         self._naturals: dict[int, _Natural] = {}  # kept across width changes
-        self._images: ImageService | None = None
-        self._pixel_ratio = 1.0  # of the device last painted on: pictures are made for it
+        self._pictures = RowPictures()
         self.max_cached_rows = 600
         self.max_cached_heights = 2 * DEFAULT_CAPACITY + 1_000
 
@@ -134,8 +133,8 @@ class EventFeedDelegate(QStyledItemDelegate):
 
     def set_images(self, images: ImageService | None) -> None:
         """Where emote pictures come from (None: every emote is its chip)."""
-        if images is not self._images:
-            self._images = images
+        if images is not self._pictures.images:
+            self._pictures.images = images
             self.invalidate(fonts=True)
 
     def invalidate(self, *, fonts: bool = False) -> None:
@@ -146,6 +145,7 @@ class EventFeedDelegate(QStyledItemDelegate):
             self._chip_widths.clear()
             self._prefixes.clear()
             self._naturals.clear()
+            self._pictures.forget()
 
     def _m(self, font: QFont) -> Metrics:
         if self._metrics is None:
@@ -212,7 +212,7 @@ class EventFeedDelegate(QStyledItemDelegate):
         text, spans = chat_message(event)
         width = m.fm.horizontalAdvance(text)
         if spans:  # emotes are drawn bold, or as their pictures
-            widths = self._picture_widths(spans, m)
+            widths = self._pictures.widths(spans, m.picture_h, id(event))
             for n, (start, length, _) in enumerate(spans):
                 token = text[start : start + length]
                 picture_w = widths[n] if widths else None
@@ -232,7 +232,7 @@ class EventFeedDelegate(QStyledItemDelegate):
             # the usual case: one line, no layout needed
             return int(natural.message_y + m.line + PAD_Y + 0.999)
         text, spans = chat_message(event)
-        widths = self._picture_widths(spans, m)
+        widths = self._pictures.widths(spans, m.picture_h, id(event))
         message = layout_message(text, spans, natural.prefix_w, self._avail(m), m, widths)
         return int(natural.message_y + message.height + PAD_Y + 0.999)
 
@@ -248,46 +248,34 @@ class EventFeedDelegate(QStyledItemDelegate):
 
     # -- emote pictures ------------------------------------------------------------------------
 
-    def _picture_widths(self, spans: Sequence[EmoteSpan], m: Metrics) -> list[float | None]:
-        """The width of each emote's picture at line height; None for one not at hand (it
-        starts loading). Empty without an image service."""
-        images = self._images
-        if images is None or not spans:
-            return []
-        widths: list[float | None] = []
-        for _, _, emote_id in spans:
-            pixmap = images.emote(emote_id, m.picture_h, self._pixel_ratio)
-            widths.append(None if pixmap is None else pixmap.deviceIndependentSize().width())
-        return widths
-
-    def _pixmaps(self, row: ChatRow, m: Metrics) -> list[QPixmap | None]:
-        images = self._images
-        if images is None or not row.pictures:
-            return []
-        ratio = self._pixel_ratio
-        return [images.emote(emote_id, m.picture_h, ratio) for _, emote_id in row.pictures]
-
     def pictures_ready(self, emote_ids: Collection[str]) -> bool:
-        """These emotes' pictures can be drawn now: the rows that show one are measured and
-        laid out again. True when a row's height changed (the list must be laid out again)."""
+        """These emotes' pictures can be drawn now: the rows that showed one as a chip are
+        measured and laid out again. True when a row's height changed (the list must be laid
+        out again)."""
         if not emote_ids:
             return False
-        for key, (event, _) in list(self._rows.items()):
-            if shows_emote(event, emote_ids):
-                del self._rows[key]
-        for key, natural in list(self._naturals.items()):
-            if shows_emote(natural.event, emote_ids):
-                del self._naturals[key]
+        keys = self._pictures.rows_to_measure(emote_ids)
+        if keys is None:
+            keys = set(self._rows) | set(self._naturals) | set(self._heights)
         changed = False
         m = self._metrics
-        for key, (event, height) in list(self._heights.items()):
-            if event.type is EventType.CHAT and shows_emote(event, emote_ids):
-                if m is None:
-                    del self._heights[key]
-                    continue
-                new_height = self._chat_height(event, m)
-                self._heights[key] = (event, new_height)
-                changed = changed or new_height != height
+        for key in keys:
+            row = self._rows.get(key)
+            if row is not None and shows_emote(row[0], emote_ids):
+                del self._rows[key]
+            natural = self._naturals.get(key)
+            if natural is not None and shows_emote(natural.event, emote_ids):
+                del self._naturals[key]
+            entry = self._heights.get(key)
+            if entry is None or not shows_emote(entry[0], emote_ids):
+                continue
+            event, height = entry
+            if m is None or event.type is not EventType.CHAT:
+                del self._heights[key]
+                continue
+            new_height = self._chat_height(event, m)
+            self._heights[key] = (event, new_height)
+            changed = changed or new_height != height
         return changed
 
     # -- laying out ----------------------------------------------------------------------------
@@ -317,7 +305,7 @@ class EventFeedDelegate(QStyledItemDelegate):
         reply = reply_line(event)
         message_y = PAD_Y + (m.small_line + 1 if reply else 0)
         text, spans = chat_message(event)
-        widths = self._picture_widths(spans, m)
+        widths = self._pictures.widths(spans, m.picture_h, id(event))
         message = layout_message(text, spans, prefix_w, self._avail(m), m, widths)
         return ChatRow(
             height=int(message_y + message.height + PAD_Y + 0.999),
@@ -365,7 +353,7 @@ class EventFeedDelegate(QStyledItemDelegate):
         context = _deleted_context(index) if event.type is EventType.MESSAGE_DELETED else None
         device = painter.device()
         if device is not None:
-            self._pixel_ratio = device.devicePixelRatioF()
+            self._pictures.pixel_ratio = device.devicePixelRatioF()
         row = self._row(event, context, option.font)
         m = self._m(option.font)
         rect = QRectF(option.rect)
@@ -380,7 +368,8 @@ class EventFeedDelegate(QStyledItemDelegate):
             elif state & QStyle.StateFlag.State_MouseOver:
                 painter.fillRect(rect, HOVER)
             deleted = bool(index.data(EventFeedModel.DeletedRole))
-            paint_chat_row(painter, rect, row, m, deleted, self._pixmaps(row, m))
+            pixmaps = self._pictures.pixmaps(row.pictures, m.picture_h)
+            paint_chat_row(painter, rect, row, m, deleted, pixmaps)
         else:
             paint_notice_row(painter, rect, row, m, state)
         painter.restore()
