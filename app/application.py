@@ -50,10 +50,14 @@ class VmscApp:
         # `main` paints the window first and loads this while the user already sees it.
         import asyncio
 
+        from app.core.disk_cache import DiskCache
         from app.id_cache import SettingsIdCache
         from app.kick.api import KickApi
+        from app.kick.constants import IMAGE_CACHE_MAX_BYTES
+        from app.kick.images import ImageFetcher, cache_dir
         from app.kick.session import build_supervisor
         from app.services.connection import ConnectionService
+        from app.services.images import ImageService
         from app.session_log import SessionLog, session_dir
 
         self.settings = settings or SettingsHolder(SettingsStore())
@@ -67,6 +71,10 @@ class VmscApp:
             silence_limit=60.0 * max(0, self.settings.settings.silence_minutes),
         )
         self.service = ConnectionService(self.supervisor)
+        # Emote pictures for the feed: through the API's client (one connection pool, made on
+        # the first request), kept on disk in the cache folder.
+        pictures = DiskCache(cache_dir(), IMAGE_CACHE_MAX_BYTES)
+        self.images = ImageService(ImageFetcher(lambda: self.api.client, pictures))
         # Before anything connects, the saved channel is shown (Disconnected) by its cached name.
         cached = id_cache.get(self.state.channel)
         self.service.remember_channel(self.state.channel, cached.display_name if cached else "")
@@ -124,6 +132,7 @@ class VmscApp:
             card.connectRequested.connect(service.connect_channel)  # the channel it shows
             card.retryRequested.connect(service.retry_now)
             card.testEventRequested.connect(self.send_test_event)
+            window.feed.set_images(self.images)  # emotes drawn as their pictures
         elif index == SOURCES:
             sources = window.sources
             sources.connectRequested.connect(service.connect_channel)
@@ -231,6 +240,7 @@ class VmscApp:
             await self._relay_task
         if self.relay is not None:
             await self.relay.stop()
+        await self.images.aclose()  # before the client its fetches use
         await self.api.aclose()
 
 

@@ -3,7 +3,8 @@
     xvfb-run -a -s "-screen 0 1280x800x24" .venv/bin/python scripts/take_screenshots.py
 
 Runs the real app (window, services, socket) against a scripted Pusher server on 127.0.0.1 that
-plays a busy chat, and grabs the screen into resources/screenshots/.
+plays a busy chat, with a file server there for its emote pictures (drawn here), and grabs the
+screen into resources/screenshots/.
 """
 
 from __future__ import annotations
@@ -63,6 +64,41 @@ LINES = [
 ]
 # Believable values for the occasional sub, gift, Kicks and host.
 EXTRA_VALUES = [(3, 1, 100, 12), (11, 5, 500, 34), (6, 2, 50, 8), (24, 10, 1000, 57)]
+
+
+def emote_png(kind: str, size: int = 56) -> bytes:
+    """A small made-up emote: a laughing face (`laugh`) or a puzzled one (`huh`), as PNG."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPointF, QRectF, Qt
+    from PySide6.QtGui import QColor, QImage, QPainter, QPen
+
+    image = QImage(size, size, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(Qt.GlobalColor.transparent)
+    p = QPainter(image)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    u = size / 56
+    p.setPen(QPen(QColor("#8a5a00"), 2 * u))
+    p.setBrush(QColor("#ffcc4d") if kind == "laugh" else QColor("#b8e986"))
+    p.drawEllipse(QRectF(3 * u, 3 * u, 50 * u, 50 * u))
+    ink = QPen(QColor("#3b2a00"), 3.5 * u, c=Qt.PenCapStyle.RoundCap)
+    p.setPen(ink)
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    if kind == "laugh":  # eyes squeezed shut, a wide open mouth
+        for x in (17, 39):
+            p.drawArc(QRectF((x - 6) * u, 17 * u, 12 * u, 10 * u), 20 * 16, 140 * 16)
+        p.setBrush(QColor("#6b1d1d"))
+        p.drawChord(QRectF(14 * u, 22 * u, 28 * u, 24 * u), 180 * 16, 180 * 16)
+    else:  # one eyebrow up, a flat mouth
+        p.setBrush(QColor("#3b2a00"))
+        p.drawEllipse(QPointF(20 * u, 24 * u), 3 * u, 3 * u)
+        p.drawEllipse(QPointF(37 * u, 24 * u), 3 * u, 3 * u)
+        p.drawLine(QPointF(31 * u, 14 * u), QPointF(42 * u, 11 * u))
+        p.drawLine(QPointF(20 * u, 39 * u), QPointF(36 * u, 37 * u))
+    p.end()
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buffer, "PNG")
+    return bytes(data.data())
 
 
 def now_iso() -> str:
@@ -158,6 +194,7 @@ async def shoot(name: str) -> None:
 async def main() -> None:
     from app.settings import Settings, SettingsStore
     from tests.fake_kick_api import FakeKickApi, channel_json
+    from tests.image_files import ImageFiles, Reply
     from tests.pusher_server import PusherConn, ScriptedPusherServer
 
     go_live = asyncio.Event()
@@ -200,7 +237,10 @@ async def main() -> None:
     kick.channels["nightowlgg"]["user"]["username"] = "NightOwlGG"
     # A streamer who saved the channel earlier and turned auto-connect off.
     SettingsStore().save(Settings(kick_slug="nightowlgg", auto_connect=False))
-    with kick.running():
+    with kick.running(), ImageFiles() as files:
+        files.emote("37226", Reply(body=emote_png("laugh")))  # KEKW
+        files.emote("39261", Reply(body=emote_png("huh")))  # kkHuh
+        os.environ["VMSC_KICK_FILES_URL"] = files.url
         os.environ["VMSC_KICK_API_URL"] = kick.url
         async with ScriptedPusherServer(script) as server:
             os.environ["VMSC_KICK_PUSHER_URL"] = server.url()

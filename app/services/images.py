@@ -65,6 +65,7 @@ class ImageService(QObject):
         self._pixmaps: OrderedDict[tuple[str, int, float], QPixmap] = OrderedDict()
         self._loading: dict[str, asyncio.Task[None]] = {}
         self._no_loop_logged = False
+        self._closed = False
 
     def emote(self, emote_id: str, height: int, device_pixel_ratio: float = 1.0) -> QPixmap | None:
         """The emote `height` logical pixels tall if ready, else None (and it starts loading)."""
@@ -85,6 +86,8 @@ class ImageService(QObject):
             await asyncio.gather(*self._loading.values(), return_exceptions=True)
 
     async def aclose(self) -> None:
+        """Stop what is loading; nothing is loaded from now on (a late paint gets None)."""
+        self._closed = True
         for task in list(self._loading.values()):
             task.cancel()
         await self.settled()
@@ -119,7 +122,7 @@ class ImageService(QObject):
         return pixmap
 
     def _start(self, kind: ImageKind, image_id: str, key: str) -> None:
-        if key in self._loading or self.fetcher.recently_failed(kind, image_id):
+        if self._closed or key in self._loading or self.fetcher.recently_failed(kind, image_id):
             return
         try:
             loop = asyncio.get_running_loop()

@@ -5,12 +5,19 @@ Heights are measured cheaply (one `horizontalAdvance` for the usual one-line cha
 the full layout of a row is built when it is painted and kept for the few hundred rows most
 recently painted. The event behind an index comes from a resolver the view sets
 (`set_resolver`, see `app.ui.feed_model.event_resolver`): the delegate knows nothing of the view.
+
+Emote pictures come from an `ImageService` (`set_images`; without one every emote is its
+`:NAME:` chip). A row is measured and laid out with the pictures at hand then, and chips for the
+rest, which the service starts loading; `pictures_ready` forgets the rows that showed one of
+those emotes as a chip, so they are measured and laid out again with the picture.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRectF, QSize
 from PySide6.QtGui import QFont, QPainter
@@ -24,6 +31,7 @@ from app.ui.feed_model import (
     ModelIndex,
     event_from_index,
 )
+from app.ui.feed_pictures import RowPictures
 from app.ui.feed_rows import (
     CHIP_PAD,
     GAP,
@@ -50,7 +58,11 @@ from app.ui.feed_text import (
     local_time,
     reply_line,
     sender_name,
+    shows_emote,
 )
+
+if TYPE_CHECKING:
+    from app.services.images import ImageService
 
 __all__ = ["EventFeedDelegate"]
 
@@ -86,6 +98,7 @@ class EventFeedDelegate(QStyledItemDelegate):
         self._chip_widths: dict[str, float] = {}
         self._prefixes: dict[tuple[str, ...], tuple[list[Chip], str, float]] = {}
         self._naturals: dict[int, _Natural] = {}  # kept across width changes
+        self._pictures = RowPictures()
         self.max_cached_rows = 600
         self.max_cached_heights = 2 * DEFAULT_CAPACITY + 1_000
 
@@ -118,6 +131,12 @@ class EventFeedDelegate(QStyledItemDelegate):
         """How to get the StreamEvent behind an index of the model the view shows."""
         self._resolve = resolve
 
+    def set_images(self, images: ImageService | None) -> None:
+        """Where emote pictures come from (None: every emote is its chip)."""
+        if images is not self._pictures.images:
+            self._pictures.images = images
+            self.invalidate(fonts=True)
+
     def invalidate(self, *, fonts: bool = False) -> None:
         """Forget the layouts; with `fonts` the width-independent measures too."""
         self._rows.clear()
@@ -126,6 +145,7 @@ class EventFeedDelegate(QStyledItemDelegate):
             self._chip_widths.clear()
             self._prefixes.clear()
             self._naturals.clear()
+            self._pictures.forget()
 
     def _m(self, font: QFont) -> Metrics:
         if self._metrics is None:
@@ -191,9 +211,13 @@ class EventFeedDelegate(QStyledItemDelegate):
         _, _, prefix_w = self._prefix(event, m)
         text, spans = chat_message(event)
         width = m.fm.horizontalAdvance(text)
-        for start, length in spans:  # emotes are drawn bold
-            token = text[start : start + length]
-            width += m.bold_fm.horizontalAdvance(token) - m.fm.horizontalAdvance(token)
+        if spans:  # emotes are drawn bold, or as their pictures
+            widths = self._pictures.widths(spans, m.picture_h, id(event))
+            for n, (start, length, _) in enumerate(spans):
+                token = text[start : start + length]
+                picture_w = widths[n] if widths else None
+                drawn = m.bold_fm.horizontalAdvance(token) if picture_w is None else picture_w
+                width += drawn - m.fm.horizontalAdvance(token)
         message_y = PAD_Y + (m.small_line + 1 if reply_line(event) else 0)
         natural = _Natural(event, prefix_w, width, message_y)
         if len(self._naturals) >= self.max_cached_heights:
@@ -208,8 +232,9 @@ class EventFeedDelegate(QStyledItemDelegate):
             # the usual case: one line, no layout needed
             return int(natural.message_y + m.line + PAD_Y + 0.999)
         text, spans = chat_message(event)
-        _, lines_h = layout_message(text, spans, natural.prefix_w, self._avail(m), m)
-        return int(natural.message_y + lines_h + PAD_Y + 0.999)
+        widths = self._pictures.widths(spans, m.picture_h, id(event))
+        message = layout_message(text, spans, natural.prefix_w, self._avail(m), m, widths)
+        return int(natural.message_y + message.height + PAD_Y + 0.999)
 
     def _notice_height(self, has_detail: bool, m: Metrics) -> int:
         lines = m.line * (2 if has_detail else 1)
@@ -220,6 +245,38 @@ class EventFeedDelegate(QStyledItemDelegate):
         if event.type is EventType.MESSAGE_DELETED and context is not None:
             return display_text(context)
         return describe(event).detail
+
+    # -- emote pictures ------------------------------------------------------------------------
+
+    def pictures_ready(self, emote_ids: Collection[str]) -> bool:
+        """These emotes' pictures can be drawn now: the rows that showed one as a chip are
+        measured and laid out again. True when a row's height changed (the list must be laid
+        out again)."""
+        if not emote_ids:
+            return False
+        keys = self._pictures.rows_to_measure(emote_ids)
+        if keys is None:
+            keys = set(self._rows) | set(self._naturals) | set(self._heights)
+        changed = False
+        m = self._metrics
+        for key in keys:
+            row = self._rows.get(key)
+            if row is not None and shows_emote(row[0], emote_ids):
+                del self._rows[key]
+            natural = self._naturals.get(key)
+            if natural is not None and shows_emote(natural.event, emote_ids):
+                del self._naturals[key]
+            entry = self._heights.get(key)
+            if entry is None or not shows_emote(entry[0], emote_ids):
+                continue
+            event, height = entry
+            if m is None or event.type is not EventType.CHAT:
+                del self._heights[key]
+                continue
+            new_height = self._chat_height(event, m)
+            self._heights[key] = (event, new_height)
+            changed = changed or new_height != height
+        return changed
 
     # -- laying out ----------------------------------------------------------------------------
 
@@ -248,9 +305,10 @@ class EventFeedDelegate(QStyledItemDelegate):
         reply = reply_line(event)
         message_y = PAD_Y + (m.small_line + 1 if reply else 0)
         text, spans = chat_message(event)
-        layout, lines_h = layout_message(text, spans, prefix_w, self._avail(m), m)
+        widths = self._pictures.widths(spans, m.picture_h, id(event))
+        message = layout_message(text, spans, prefix_w, self._avail(m), m, widths)
         return ChatRow(
-            height=int(message_y + lines_h + PAD_Y + 0.999),
+            height=int(message_y + message.height + PAD_Y + 0.999),
             time=local_time(event.timestamp),
             reply=reply,
             chips=chips,
@@ -258,7 +316,8 @@ class EventFeedDelegate(QStyledItemDelegate):
             name_color=sender_color(event),
             prefix_w=prefix_w,
             message_y=message_y,
-            layout=layout,
+            layout=message.layout,
+            pictures=message.pictures,
         )
 
     def _notice_row(self, event: StreamEvent, context: StreamEvent | None, m: Metrics) -> NoticeRow:
@@ -292,6 +351,9 @@ class EventFeedDelegate(QStyledItemDelegate):
         if self.set_font(option.font):  # the view's font changed under us: measure again
             self.sizeHintChanged.emit(index)
         context = _deleted_context(index) if event.type is EventType.MESSAGE_DELETED else None
+        device = painter.device()
+        if device is not None:
+            self._pictures.pixel_ratio = device.devicePixelRatioF()
         row = self._row(event, context, option.font)
         m = self._m(option.font)
         rect = QRectF(option.rect)
@@ -306,7 +368,8 @@ class EventFeedDelegate(QStyledItemDelegate):
             elif state & QStyle.StateFlag.State_MouseOver:
                 painter.fillRect(rect, HOVER)
             deleted = bool(index.data(EventFeedModel.DeletedRole))
-            paint_chat_row(painter, rect, row, m, deleted)
+            pixmaps = self._pictures.pixmaps(row.pictures, m.picture_h)
+            paint_chat_row(painter, rect, row, m, deleted, pixmaps)
         else:
             paint_notice_row(painter, rect, row, m, state)
         painter.restore()

@@ -4,11 +4,18 @@ The delegate (`app.ui.feed_delegate`) measures rows and keeps them; this holds w
 row is (`ChatRow`, `NoticeRow`), the font measures they are laid out with (`Metrics`), the
 wrapping of a chat message (`layout_message`) and the painters. Text reaches the painter as the
 characters it is: `QPainter.drawText` and a `QTextLayout` of plain strings (design rule 8).
+
+An emote whose picture is at hand takes one character in the layout, U+FFFC, given the
+picture's width as letter spacing and drawn transparent: the layout wraps around the picture as
+around a word of that width, and the painter draws the picture where that character is. An
+emote without its picture (still loading, or failed) is its bold `:NAME:` chip.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
@@ -17,6 +24,7 @@ from PySide6.QtGui import (
     QFontMetricsF,
     QPainter,
     QPen,
+    QPixmap,
     QTextCharFormat,
     QTextLayout,
     QTextOption,
@@ -24,6 +32,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QStyle
 
 from app.ui.feed_style import EMOTE_BG, EMOTE_FG, FAINT, MUTED, TEXT
+from app.ui.feed_text import EmoteSpan
 
 __all__ = [
     "CHIP_PAD",
@@ -32,8 +41,10 @@ __all__ = [
     "NOTICE_MARGIN_Y",
     "PAD_X",
     "PAD_Y",
+    "PICTURE_CHAR",
     "ChatRow",
     "Chip",
+    "Message",
     "Metrics",
     "NoticeRow",
     "Row",
@@ -50,6 +61,8 @@ NOTICE_MARGIN_X = 4.0
 CHIP_PAD = 6.0
 GAP = 6.0
 MIN_FIRST_LINE = 72.0  # narrower than this after the name, the message starts on the next line
+PICTURE_CHAR = "\ufffc"  # stands for an emote's picture in a message's layout
+_CLEAR = QColor(0, 0, 0, 0)
 
 
 @dataclass(slots=True)
@@ -64,6 +77,8 @@ class Metrics:
     small_line: float
     time_w: float  # width of the time column
     chip_h: float
+    picture_h: int  # emote pictures are drawn this tall: the text's line height
+    picture_char_w: float  # the advance of PICTURE_CHAR without letter spacing
 
 
 def metrics_for(font: QFont) -> Metrics:
@@ -91,6 +106,8 @@ def metrics_for(font: QFont) -> Metrics:
         small_line=small_fm.lineSpacing(),
         time_w=fm.horizontalAdvance("00:00") + 12,
         chip_h=min(fm.height(), small_fm.height() + 4),
+        picture_h=max(1, round(fm.lineSpacing())),
+        picture_char_w=fm.horizontalAdvance(PICTURE_CHAR),
     )
 
 
@@ -112,6 +129,8 @@ class ChatRow:
     prefix_w: float
     message_y: float  # top of the first message line, below the reply line if any
     layout: QTextLayout | None
+    # (position in the layout's text, emote id) of every emote drawn as a picture
+    pictures: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(slots=True)
@@ -126,29 +145,37 @@ class NoticeRow:
 Row = ChatRow | NoticeRow
 
 
+@dataclass(slots=True)
+class Message:
+    """A chat message laid out: `pictures` as in ChatRow."""
+
+    layout: QTextLayout | None
+    height: float
+    pictures: tuple[tuple[int, str], ...] = ()
+
+
 def layout_message(
-    text: str, spans: list[tuple[int, int]], prefix_w: float, avail: float, m: Metrics
-) -> tuple[QTextLayout | None, float]:
+    text: str,
+    spans: Sequence[EmoteSpan],
+    prefix_w: float,
+    avail: float,
+    m: Metrics,
+    widths: Sequence[float | None] = (),
+) -> Message:
     """The message wrapped to `avail`: the first line starts after the name (`prefix_w`), the
-    others under the name's start. Returns the layout (None for no text) and its height."""
+    others under the name's start. `widths` (one per span, or none): the width of each emote's
+    picture, None for the chip."""
     if not text:
-        return None, m.line
+        return Message(None, m.line)
+    pictures: list[tuple[int, str]] = []
+    formats: list[QTextLayout.FormatRange] = []
+    if spans:
+        text, formats, pictures = _emote_formats(text, spans, widths, m)
     layout = QTextLayout(text, m.font)
     option = QTextOption()
     option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
     layout.setTextOption(option)
-    if spans:
-        emote = QTextCharFormat()
-        emote.setFontWeight(QFont.Weight.Bold)
-        emote.setForeground(EMOTE_FG)
-        emote.setBackground(EMOTE_BG)
-        formats = []
-        for start, length in spans:
-            fr = QTextLayout.FormatRange()
-            fr.start = start
-            fr.length = length
-            fr.format = emote
-            formats.append(fr)
+    if formats:
         layout.setFormats(formats)
     layout.setCacheEnabled(True)
     layout.beginLayout()
@@ -169,7 +196,47 @@ def layout_message(
         first = False
         y += m.line
     layout.endLayout()
-    return layout, max(m.line, y)
+    return Message(layout, max(m.line, y), tuple(pictures))
+
+
+def _emote_formats(
+    text: str, spans: Sequence[EmoteSpan], widths: Sequence[float | None], m: Metrics
+) -> tuple[str, list[QTextLayout.FormatRange], list[tuple[int, str]]]:
+    """The layout's text, with PICTURE_CHAR for each emote that has a width; the formats of the
+    chips and pictures; where each picture is."""
+    chip = QTextCharFormat()
+    chip.setFontWeight(QFont.Weight.Bold)
+    chip.setForeground(EMOTE_FG)
+    chip.setBackground(EMOTE_BG)
+    parts: list[str] = []
+    formats: list[QTextLayout.FormatRange] = []
+    pictures: list[tuple[int, str]] = []
+    shift = 0  # how much shorter the text is so far
+    last = 0
+    for n, (start, length, emote_id) in enumerate(spans):
+        width = widths[n] if n < len(widths) else None
+        fr = QTextLayout.FormatRange()
+        fr.start = start - shift
+        if width is None:
+            fr.length = length
+            fr.format = chip
+        else:
+            parts.append(text[last:start])
+            parts.append(PICTURE_CHAR)
+            last = start + length
+            picture = QTextCharFormat()
+            picture.setFontLetterSpacingType(QFont.SpacingType.AbsoluteSpacing)
+            picture.setFontLetterSpacing(width - m.picture_char_w)
+            picture.setForeground(_CLEAR)
+            fr.length = 1
+            fr.format = picture
+            pictures.append((fr.start, emote_id))
+            shift += length - 1
+        formats.append(fr)
+    if pictures:
+        parts.append(text[last:])
+        text = "".join(parts)
+    return text, formats, pictures
 
 
 # =============================================================================== painting
@@ -194,10 +261,15 @@ def _paint_chip(painter: QPainter, x: float, center_y: float, chip: Chip, m: Met
 
 
 def paint_chat_row(
-    painter: QPainter, rect: QRectF, row: ChatRow, m: Metrics, deleted: bool
+    painter: QPainter,
+    rect: QRectF,
+    row: ChatRow,
+    m: Metrics,
+    deleted: bool,
+    pixmaps: Sequence[QPixmap | None] = (),
 ) -> None:
     """A chat message: time, reply line, badges, name and the message (struck out and faded
-    when a moderator deleted it)."""
+    when a moderator deleted it). `pixmaps`: the pictures of `row.pictures`, in order."""
     x0 = rect.left() + PAD_X + m.time_w
     top = rect.top()
     if row.reply:
@@ -226,6 +298,8 @@ def paint_chat_row(
         painter.setPen(MUTED if deleted else TEXT)
         origin = QPointF(x0, line_top)
         row.layout.draw(painter, origin)
+        if pixmaps:
+            _paint_pictures(painter, origin, row, pixmaps, m)
         if deleted:
             painter.setPen(QPen(MUTED, 1.2))
             for i in range(row.layout.lineCount()):
@@ -234,6 +308,19 @@ def paint_chat_row(
                 start = origin.x() + line.x()
                 painter.drawLine(QPointF(start, y), QPointF(start + line.naturalTextWidth(), y))
     painter.setOpacity(1.0)
+
+
+def _paint_pictures(
+    painter: QPainter, origin: QPointF, row: ChatRow, pixmaps: Sequence[QPixmap | None], m: Metrics
+) -> None:
+    assert row.layout is not None
+    for (position, _), pixmap in zip(row.pictures, pixmaps, strict=False):
+        if pixmap is None:  # dropped from memory meanwhile: it is loaded again, then drawn
+            continue
+        line = row.layout.lineForTextPosition(position)
+        x, _ = cast(tuple[float, int], line.cursorToX(position))  # typed `object` in PySide6
+        top = line.y() + (m.line - pixmap.deviceIndependentSize().height()) / 2
+        painter.drawPixmap(QPointF(origin.x() + x, origin.y() + top), pixmap)
 
 
 def paint_notice_row(

@@ -9,6 +9,7 @@ and bidi characters and stays plain text: nothing here is ever interpreted as ma
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,6 +34,7 @@ from app.ui.feed_category import FeedCategory
 __all__ = [
     "NOTICE_CHIPS",
     "Badge",
+    "EmoteSpan",
     "RowText",
     "category_of",
     "chat_id_of",
@@ -40,11 +42,13 @@ __all__ = [
     "describe",
     "display_text",
     "local_time",
+    "render_emotes",
     "render_message",
     "reply_line",
     "sender_badges",
     "sender_color_name",
     "sender_name",
+    "shows_emote",
 ]
 
 _MAX_MESSAGE_CHARS = 600  # Kick allows 500; anything longer is cut before layout
@@ -91,10 +95,18 @@ def _chat(event: StreamEvent) -> ChatData | None:
     return data if type(data) is ChatData else None
 
 
-def chat_message(event: StreamEvent) -> tuple[str, list[tuple[int, int]]]:
-    """A chat message as drawn, with its emote spans (see `render_message`)."""
+def chat_message(event: StreamEvent) -> tuple[str, list[EmoteSpan]]:
+    """A chat message as drawn, with its emotes (see `render_emotes`)."""
     chat = _chat(event)
-    return render_message(chat.message if chat is not None else "")
+    return render_emotes(chat.message if chat is not None else "")
+
+
+def shows_emote(event: StreamEvent, emote_ids: Collection[str]) -> bool:
+    """True for a chat message with one of these emotes in it."""
+    chat = _chat(event)
+    if chat is None or "[emote:" not in chat.message:
+        return False
+    return any(f"[emote:{emote_id}:" in chat.message for emote_id in emote_ids)
 
 
 def reply_line(event: StreamEvent) -> str:
@@ -177,14 +189,18 @@ def _clean(value: object, limit: int = _MAX_FIELD_CHARS) -> str:
     return _UNSAFE.sub(" ", text).strip()
 
 
-def render_message(message: object) -> tuple[str, list[tuple[int, int]]]:
-    """Chat content as drawn: `[emote:ID:NAME]` becomes `:NAME:`; returns the text and the
-    (start, length) of every emote in it, for bold."""
+# (start, length, emote id) of one `:NAME:` in a message as drawn
+EmoteSpan = tuple[int, int, str]
+
+
+def render_emotes(message: object) -> tuple[str, list[EmoteSpan]]:
+    """Chat content as drawn: `[emote:ID:NAME]` becomes `:NAME:`; returns the text and where
+    each emote is in it, with its id (the chip is drawn bold, or the picture over it)."""
     text = _clean(message, _MAX_MESSAGE_CHARS)
     if "[emote:" not in text:
         return text, []
     parts: list[str] = []
-    spans: list[tuple[int, int]] = []
+    spans: list[EmoteSpan] = []
     length = 0
     last = 0
     for match in EMOTE_TOKEN.finditer(text):
@@ -194,12 +210,18 @@ def render_message(message: object) -> tuple[str, list[tuple[int, int]]]:
         parts.append(before)
         length += len(before)
         token = f":{match.group(2)}:"
-        spans.append((length, len(token)))
+        spans.append((length, len(token), match.group(1)))
         parts.append(token)
         length += len(token)
         last = match.end()
     parts.append(text[last:])
     return "".join(parts), spans
+
+
+def render_message(message: object) -> tuple[str, list[tuple[int, int]]]:
+    """Chat content as drawn (see `render_emotes`), with the (start, length) of each emote."""
+    text, spans = render_emotes(message)
+    return text, [(start, length) for start, length, _ in spans]
 
 
 def _plural(n: int, one: str, many: str) -> str:

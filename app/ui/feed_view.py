@@ -10,7 +10,12 @@ would show anyway. The view hands the delegate the way to find an index's event
 The list shows the newest event on top. While the reader is at that top edge it follows new
 rows; once they scroll away, new events are held back so what they read stays where it is, and
 `feedJumpLatest` says how many came in and takes them back up (a button: Tab reaches it). Held
-events are shown as soon as the reader is back at the top. (Inserting rows above and moving the
+events are shown as soon as the reader is back at the top.
+
+Emote pictures: `set_images` hands the delegate an `ImageService`. Pictures that become ready
+are gathered for a moment (`PICTURES_BATCH_MS`: a chat's first seconds bring many at once) and
+then the rows showing them are measured again: the list is laid out again only if a height
+changed, otherwise the visible rows are repainted. (Inserting rows above and moving the
 scroll position by their height needs the whole list laid out at once: 40 ms and more per batch
 at 5,000 rows, which the event loop cannot afford at a thousand events a second.)
 """
@@ -21,17 +26,8 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import (
-    QColor,
-    QGuiApplication,
-    QKeyEvent,
-    QKeySequence,
-    QPainter,
-    QPaintEvent,
-    QPalette,
-    QResizeEvent,
-)
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -44,80 +40,18 @@ from PySide6.QtWidgets import (
 )
 
 from app.ui.feed_category import FILTERS, FeedCategory
+from app.ui.feed_list import EMPTY_ALL, FOLLOW_SLACK_PX, FeedList
 
 if TYPE_CHECKING:
     from app.core.events import StreamEvent
+    from app.services.images import ImageService
     from app.ui.feed_delegate import EventFeedDelegate
     from app.ui.feed_model import EventFeedModel, EventFilterProxy, EventResolver, ModelIndex
 
-__all__ = ["FOLLOW_SLACK_PX", "EventFeedView"]
+__all__ = ["FOLLOW_SLACK_PX", "PICTURES_BATCH_MS", "EventFeedView"]
 
-# Within this many pixels of the top the reader is "at the newest row" and the list follows.
-FOLLOW_SLACK_PX = 2
-
-_FAINT = QColor("#6b717b")
-_EMPTY_ALL = "Events will appear here once the channel is connected."
-
-
-class _FeedList(QListView):
-    """The list: keeps the delegate's width and font current, says something when empty, and
-    copies the selected rows as text."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._delegate: EventFeedDelegate | None = None
-        self.empty_text = _EMPTY_ALL
-
-    def set_feed_delegate(self, delegate: EventFeedDelegate) -> None:
-        self._delegate = delegate
-        self.setItemDelegate(delegate)
-        self._sync_delegate()
-
-    def is_following(self) -> bool:
-        """At the newest (top) edge: new rows are shown as they come."""
-        return self.verticalScrollBar().value() <= FOLLOW_SLACK_PX
-
-    def _sync_delegate(self) -> None:
-        if self._delegate is None:
-            return
-        changed = self._delegate.set_font(self.font())
-        changed = self._delegate.set_width(self.viewport().width()) or changed
-        if changed:
-            self.scheduleDelayedItemsLayout()
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        self._sync_delegate()
-        super().resizeEvent(event)
-
-    def changeEvent(self, event: QEvent) -> None:
-        super().changeEvent(event)
-        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
-            self._sync_delegate()
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        model = self.model()
-        if model is None or model.rowCount() == 0:
-            painter = QPainter(self.viewport())
-            painter.setPen(_FAINT)
-            painter.drawText(
-                self.viewport().rect().adjusted(24, 24, -24, -24),
-                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                self.empty_text,
-            )
-            painter.end()
-            return
-        super().paintEvent(event)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.matches(QKeySequence.StandardKey.Copy):
-            selection = self.selectionModel()
-            rows = sorted(selection.selectedIndexes(), key=lambda i: i.row()) if selection else []
-            lines = [str(index.data(Qt.ItemDataRole.DisplayRole) or "") for index in rows]
-            if lines:
-                QGuiApplication.clipboard().setText("\n".join(lines))
-            event.accept()
-            return
-        super().keyPressEvent(event)
+# Emote pictures that arrive within this long are put in the rows together.
+PICTURES_BATCH_MS = 40
 
 
 class _Parts:
@@ -146,6 +80,8 @@ class EventFeedView(QWidget):
     With the "All" filter the list shows the model itself; another filter puts an
     `EventFilterProxy` in between."""
 
+    picturesShown = Signal()  # emote pictures that became ready are in the rows now
+
     def __init__(
         self,
         model: EventFeedModel | None = None,
@@ -162,9 +98,15 @@ class EventFeedView(QWidget):
         # they return to the top or click "N new".
         self._held: deque[StreamEvent] = deque()
         self._unseen = 0
+        self._images: ImageService | None = None
+        self._ready_emotes: set[str] = set()
+        self._pictures_timer = QTimer(self)
+        self._pictures_timer.setSingleShot(True)
+        self._pictures_timer.setInterval(PICTURES_BATCH_MS)
+        self._pictures_timer.timeout.connect(self._show_pictures)
 
         # the list first: it is the first child destroyed, while the rest still exists
-        self._list = _FeedList(self)
+        self._list = FeedList(self)
         self._list.setObjectName("eventFeedList")
         self._list.setAccessibleName("Event feed")
         self._list.setUniformItemSizes(False)
@@ -233,6 +175,7 @@ class EventFeedView(QWidget):
         at_source_row = event_resolver(model)
         delegate = EventFeedDelegate(self, resolve=at_source_row)
         delegate.max_cached_heights = 2 * model.capacity + 1_000
+        delegate.set_images(self._images)
         self._parts = _Parts(model, proxy, delegate, at_source_row, event_resolver(model, proxy))
         model.countChanged.connect(self._render_count)
         model.modelReset.connect(lambda: self._render_count(len(model)))
@@ -268,6 +211,19 @@ class EventFeedView(QWidget):
         """Events held back while the reader is scrolled away from the newest row, of the kind
         the filter shows."""
         return self._unseen
+
+    def set_images(self, images: ImageService | None) -> None:
+        """Where emote pictures come from; None: emotes are drawn as `:NAME:` chips."""
+        if images is self._images:
+            return
+        if self._images is not None:
+            self._images.emote_ready.disconnect(self._on_picture_ready)
+        self._images = images
+        if images is not None:
+            images.emote_ready.connect(self._on_picture_ready)
+        if self._parts is not None:
+            self._parts.delegate.set_images(images)
+            self._list.heights_changed()
 
     def add_events(self, events: Sequence[StreamEvent]) -> None:
         parts = self._ensure()
@@ -354,7 +310,7 @@ class EventFeedView(QWidget):
                 self._list.scrollToTop()
         self._release_held()
         self._list.empty_text = (
-            _EMPTY_ALL
+            EMPTY_ALL
             if category is FeedCategory.ALL
             else f"No {self._filter.currentText().lower()} events yet."
         )
@@ -371,6 +327,19 @@ class EventFeedView(QWidget):
             self._parts.model.add_events(held)
         self._unseen = 0
         self._show_unseen()
+
+    def _on_picture_ready(self, emote_id: str) -> None:
+        self._ready_emotes.add(emote_id)
+        if not self._pictures_timer.isActive():  # not restarted: a steady stream still shows
+            self._pictures_timer.start()
+
+    def _show_pictures(self) -> None:
+        ready, self._ready_emotes = self._ready_emotes, set()
+        if self._parts is not None:
+            if self._parts.delegate.pictures_ready(ready):
+                self._list.heights_changed()
+            self._list.viewport().update()
+        self.picturesShown.emit()
 
     def _show_unseen(self) -> None:
         n = self._unseen

@@ -16,6 +16,11 @@ Each round empties the delegate's caches and then measures:
 - paint_warm: the same positions again, each rendered once untimed and then timed (rows come
   from the delegate's row cache), in µs per painted row.
 
+`--pictures ready` gives the feed an `ImageService` with every emote's picture decoded before
+timing (so emotes are drawn as pictures, as once a chat has been watched a while); `failed`
+one whose every picture failed (chips, after the service was asked); the default, `none`, no
+service at all (chips, as before pictures existed).
+
 Times are the process's CPU time (not wall-clock), so other work on a shared machine moves
 them less. Medians over the rounds are printed. `--against PATH` runs this script on its own
 repo and on PATH alternately (`--alternations` times each, fresh processes) and prints both:
@@ -166,7 +171,51 @@ def realistic_events(count: int, seed: int = 16) -> list[Any]:
     return events
 
 
-def measure(rows: int, rounds: int) -> dict[str, list[float]]:
+_EMOTE_IDS = ("37226", "39261", "37227", "1")
+
+
+def picture_service(pictures: str) -> Any:
+    """An ImageService whose emotes are all decoded (`ready`: the fetcher's answers are made up
+    here) or all failed (`failed`: their server refuses connections). Runs a qasync loop until
+    it has settled."""
+    import asyncio
+
+    import qasync  # type: ignore[import-untyped]
+    from PySide6.QtWidgets import QApplication
+
+    from app.kick.images import ImageFetcher, ImageKind
+    from app.services.images import ImageService
+    from tests.image_files import png_bytes
+
+    colours = ((250, 200, 40, 255), (90, 200, 255, 255), (255, 120, 160, 255), (140, 230, 90, 255))
+    answers = {
+        emote_id: png_bytes(56 if n % 2 else 28, 28, colours[n])
+        for n, emote_id in enumerate(_EMOTE_IDS)
+    }
+
+    class MadeUpFetcher(ImageFetcher):
+        async def get(self, kind: ImageKind, image_id: str) -> bytes | None:
+            return answers.get(image_id)
+
+    fetcher = ImageFetcher if pictures == "failed" else MadeUpFetcher
+    images = ImageService(fetcher(base_url="http://127.0.0.1:9"))
+
+    async def load() -> None:
+        for emote_id in _EMOTE_IDS:
+            images.emote(emote_id, 20)
+        await images.settled()
+        if pictures == "failed":
+            await images.fetcher.aclose()
+
+    loop = qasync.QEventLoop(QApplication.instance())
+    asyncio.set_event_loop(loop)
+    with loop:  # closed after: its worker threads (the decoding) end before timing begins
+        loop.run_until_complete(load())
+    asyncio.set_event_loop(None)
+    return images
+
+
+def measure(rows: int, rounds: int, pictures: str = "none") -> dict[str, list[float]]:
     """Per round: layout, paint and paint_warm in µs per row."""
     from PySide6.QtCore import QPoint, QRect
     from PySide6.QtGui import QColor, QImage
@@ -179,6 +228,11 @@ def measure(rows: int, rounds: int) -> dict[str, list[float]]:
     assert isinstance(qapp, QApplication)
     load_theme(qapp)
     view = EventFeedView()
+    if pictures != "none":
+        if hasattr(view, "set_images"):
+            view.set_images(picture_service(pictures))
+        else:  # a checkout from before pictures: its chips are what it draws
+            print("no emote pictures in this checkout: chips", file=sys.stderr)
     view.resize(720, 900)
     view.show()
     qapp.processEvents()
@@ -245,21 +299,21 @@ def measure(rows: int, rounds: int) -> dict[str, list[float]]:
     return figures
 
 
-def run_child(repo: Path, rows: int, rounds: int) -> dict[str, float]:
+def run_child(repo: Path, rows: int, rounds: int, pictures: str) -> dict[str, float]:
     command = [sys.executable, str(Path(__file__).resolve()), "--repo", str(repo), "--json",
-               "--rows", str(rows), "--rounds", str(rounds)]  # fmt: skip
+               "--rows", str(rows), "--rounds", str(rounds), "--pictures", pictures]  # fmt: skip
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=True)
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 
-def compare(other: Path, rows: int, rounds: int, alternations: int) -> int:
+def compare(other: Path, rows: int, rounds: int, alternations: int, pictures: str) -> int:
     runs: dict[str, list[dict[str, float]]] = {"this": [], "other": []}
     for i in range(alternations):
         order = (("this", OWN_REPO), ("other", other))
         for label, repo in order if i % 2 == 0 else reversed(order):
-            result = run_child(repo, rows, rounds)
+            result = run_child(repo, rows, rounds, pictures)
             runs[label].append(result)
             print(
                 f"  {label:<5} {repo}: layout {result['layout']:.1f}, paint "
@@ -290,11 +344,18 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--short", action="store_true", help="fewer rows and rounds")
     parser.add_argument("--json", action="store_true", help="one line of medians, for --against")
+    parser.add_argument(
+        "--pictures",
+        choices=("none", "ready", "failed"),
+        default="none",
+        help="emotes: no image service (chips), every picture decoded, or every one failed",
+    )
     args = parser.parse_args()
     if args.short:
         args.rows, args.rounds = min(args.rows, 1_500), min(args.rounds, 3)
     if args.against is not None:
-        return compare(args.against.resolve(), args.rows, args.rounds, args.alternations)
+        against = args.against.resolve()
+        return compare(against, args.rows, args.rounds, args.alternations, args.pictures)
 
     repo = args.repo.resolve()
     sys.path.insert(0, str(repo))
@@ -302,13 +363,16 @@ def main() -> int:
     import app
 
     assert Path(app.__file__).resolve().is_relative_to(repo), app.__file__
-    figures = measure(args.rows, args.rounds)
+    figures = measure(args.rows, args.rounds, args.pictures)
     medians = {key: statistics.median(values) for key, values in figures.items()}
     if args.json:
         lows = {f"{key}_min": min(values) for key, values in figures.items()}
         print(json.dumps(medians | lows))
         return 0
-    print(f"{repo}: {args.rows:,} rows, {args.rounds} rounds; µs per row, median (min-max)")
+    print(
+        f"{repo}: {args.rows:,} rows, {args.rounds} rounds, pictures {args.pictures}; µs per row,"
+        " median (min-max)"
+    )
     for key, values in figures.items():
         print(f"  {key:<11} {medians[key]:8.1f}  ({min(values):.1f}-{max(values):.1f})")
     verdicts = (

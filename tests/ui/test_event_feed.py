@@ -21,7 +21,14 @@ from app.ui.feed_category import FILTERS, FeedCategory
 from app.ui.feed_model import DEFAULT_CAPACITY, EventFeedModel
 from app.ui.feed_rows import ChatRow
 from app.ui.feed_style import sender_color
-from app.ui.feed_text import category_of, describe, display_text, render_message
+from app.ui.feed_text import (
+    category_of,
+    describe,
+    display_text,
+    render_emotes,
+    render_message,
+    shows_emote,
+)
 from app.ui.feed_view import EventFeedView
 from tests.ui import make_event, themed
 
@@ -185,6 +192,13 @@ def test_emotes_become_names() -> None:
     text, spans = render_message("gg [emote:37226:KEKW] [emote:1:A][emote:2:B]")
     assert text == "gg :KEKW: :A: :B:"
     assert [text[s : s + n] for s, n in spans] == [":KEKW:", ":A:", ":B:"]
+    assert render_emotes("gg [emote:37226:KEKW] [emote:1:A][emote:2:B]") == (
+        text,
+        [(3, 6, "37226"), (10, 3, "1"), (14, 3, "2")],
+    )  # each with its id, for its picture
+    event = make_event(T.CHAT, message="x [emote:12:A]")
+    assert shows_emote(event, {"12", "99"}) and not shows_emote(event, {"1", "123"})
+    assert not shows_emote(make_event(T.FOLLOW, followersCount=1), {"12"})
 
 
 def test_hostile_text_is_literal() -> None:
