@@ -8,6 +8,12 @@ set their own).
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+
+from tests.image_files import ImageFiles
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # The app's event server on any free port: apps started by tests never fight over 7582 (or with
@@ -23,3 +29,16 @@ for _name in list(os.environ):
         "wss_proxy",
     ):
         del os.environ[_name]
+
+
+# A file server of pictures on 127.0.0.1 and an HTTP client: the picture tests' peers.
+@pytest.fixture
+def files() -> Iterator[ImageFiles]:
+    with ImageFiles() as server:
+        yield server
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=10.0) as http:
+        yield http

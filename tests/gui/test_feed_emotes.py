@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -33,18 +32,6 @@ from tests.ui import delete_closed_widgets, make_event
 MAGENTA = (255, 0, 255)
 WIDE_PNG = png_bytes(40, 20, (*MAGENTA, 255))  # twice as wide as tall
 WIDER_PNG = png_bytes(60, 20, (*MAGENTA, 255))
-
-
-@pytest.fixture
-def files() -> Iterator[ImageFiles]:
-    with ImageFiles() as server:
-        yield server
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=10.0) as http:
-        yield http
 
 
 def feed_with(qtbot: QtBot, images: ImageService | None, width: int = 720) -> EventFeedView:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import struct
 import zlib
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -21,18 +20,6 @@ from tests.image_files import ImageFiles, Reply, gif_bytes, png_bytes
 RED = (255, 0, 0)
 PNG = png_bytes(4, 4, (*RED, 255))
 GIF = gif_bytes(4, 4, [RED, (0, 0, 255)])  # red, then blue
-
-
-@pytest.fixture
-def files() -> Iterator[ImageFiles]:
-    with ImageFiles() as server:
-        yield server
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=10.0) as http:
-        yield http
 
 
 def service_for(
