@@ -42,7 +42,7 @@ class Mapped(NamedTuple):
     data: Payload
 
 
-Mapping = Callable[[str, Json, object], Mapped | None]
+EventMapping = Callable[[str, Json, object], Mapped | None]
 
 
 def event_digest(name: str, raw: object) -> str:
@@ -215,7 +215,7 @@ def reward(name: str, data: Json, raw: object) -> Mapped:
 
 
 # Event name without the prefix -> its mapping (chat is the Normalizer's own hot path).
-MAPPINGS: dict[str, Mapping] = {
+MAPPINGS: dict[str, EventMapping] = {
     "FollowEvent": follow,
     "FollowersUpdated": follow,
     "SubscriptionEvent": subscribe,

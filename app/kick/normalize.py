@@ -26,7 +26,7 @@ from app.core.payloads import (
 )
 from app.kick import payload_fields as field
 from app.kick.dedupe import Deduper
-from app.kick.kick_events import EVENT_PREFIX, MAPPINGS, Mapping
+from app.kick.kick_events import EVENT_PREFIX, MAPPINGS, EventMapping
 from app.kick.payload_fields import Json, PayloadError
 from app.kick.pusher_codec import ChannelEvent
 from app.kick.slug import canonical_slug
@@ -165,7 +165,9 @@ class Normalizer:
         """The event names (with and without prefix) that can map to a StreamEvent."""
         return self._handlers.keys()
 
-    def _mapped(self, mapping: Mapping, name: str, data: Json, raw: object) -> StreamEvent | None:
+    def _mapped(
+        self, mapping: EventMapping, name: str, data: Json, raw: object
+    ) -> StreamEvent | None:
         mapped = mapping(name, data, raw)
         if mapped is None:
             return None

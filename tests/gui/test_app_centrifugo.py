@@ -8,18 +8,17 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QApplication, QComboBox, QLabel
+from PySide6.QtWidgets import QComboBox, QLabel
 from pytestqt.qtbot import QtBot
 
 from app.application import VmscApp
 from app.settings import SettingsStore
-from app.ui.theme import load_theme
 from tests.centrifugo_server import CentrifugoConn, ScriptedCentrifugoServer
 from tests.fake_kick_api import FakeKickApi
+from tests.gui.apps import running_app
 from tests.gui.waiting import until
 from tests.kick_payloads import CHANNEL_ID, CHAT_CHANNEL, CHAT_EVENT, CHATROOM_ID, chat_data
 from tests.pusher_server import PusherConn, ScriptedPusherServer
-from tests.ui import delete_closed_widgets
 
 
 @pytest.fixture
@@ -65,15 +64,8 @@ async def vmsc(
     monkeypatch.setenv("VMSC_KICK_REALTIME_URL", kick_api.url)
     monkeypatch.setenv("VMSC_KICK_PUSHER_URL", pusher.url())  # when Pusher is chosen
     monkeypatch.delenv("VMSC_KICK_CENTRIFUGO_URL", raising=False)
-    qapp = QApplication.instance()
-    assert isinstance(qapp, QApplication)
-    delete_closed_widgets()
-    load_theme(qapp)
-    app = VmscApp()
-    yield app
-    app.request_close()
-    await app.closed
-    app.window.deleteLater()
+    async with running_app() as app:
+        yield app
 
 
 def via(app: VmscApp) -> str:

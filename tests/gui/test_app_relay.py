@@ -9,15 +9,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QApplication, QPushButton
+from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
 from app.application import VmscApp
 from app.core.events import StreamEvent
 from app.settings import SettingsStore
-from app.ui.theme import load_theme
-from tests.relay_client import http_request, wait_until
-from tests.ui import delete_closed_widgets
+from tests.gui.apps import running_app
+from tests.gui.waiting import until
+from tests.relay_client import http_request
 
 
 @pytest.fixture
@@ -27,15 +27,8 @@ async def vmsc(
     monkeypatch.setenv("VMSC_CONFIG_DIR", str(tmp_path))
     monkeypatch.setenv("VMSC_KICK_API_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("VMSC_KICK_REALTIME_URL", "")
-    qapp = QApplication.instance()
-    assert isinstance(qapp, QApplication)
-    delete_closed_widgets()
-    load_theme(qapp)
-    app = VmscApp()
-    yield app
-    app.request_close()
-    await app.closed
-    app.window.deleteLater()
+    async with running_app() as app:
+        yield app
 
 
 def serving(app: VmscApp) -> bool:
@@ -46,11 +39,11 @@ async def test_the_app_serves_overlays_and_test_events_reach_the_feed(vmsc: Vmsc
     received: list[StreamEvent] = []
     vmsc.service.eventsReceived.connect(received.extend)
     vmsc.start(auto_connect=False)
-    await wait_until(lambda: serving(vmsc))
+    await until(lambda: serving(vmsc), vmsc.state.relayChanged)
     assert vmsc.relay is not None and vmsc.relay.server is not None
     port = vmsc.relay.server.port
     page = vmsc.window.settings_page
-    await wait_until(lambda: page.overlay_urls["chat"].text() != "")
+    await until(lambda: page.overlay_urls["chat"].text() != "", vmsc.state.relayChanged)
     assert page.overlay_urls["chat"].text() == f"http://127.0.0.1:{port}/overlay/chat"
     assert page.overlay_urls["alerts"].text() == f"http://127.0.0.1:{port}/overlay/alerts"
     token = page.relay_token.text()
@@ -63,17 +56,17 @@ async def test_the_app_serves_overlays_and_test_events_reach_the_feed(vmsc: Vmsc
         body=b'{"type":"follow"}',
     )  # fmt: skip
     assert answer.status == 200
-    await wait_until(lambda: len(received) == 1)
+    await until(lambda: len(received) == 1, vmsc.service.eventsReceived)
     assert received[0].type == "follow" and received[0].data.test is True
     vmsc.send_test_event("chat")  # what the Dashboard card's menu asks for
-    await wait_until(lambda: len(received) == 2)
+    await until(lambda: len(received) == 2, vmsc.service.eventsReceived)
     assert vmsc.supervisor.status.event_count == 2
 
     renew = page.findChild(QPushButton, "renewRelayToken")
     assert renew is not None
     renew.click()
-    await wait_until(lambda: page.relay_token.text() not in ("", token))
-    await wait_until(lambda: serving(vmsc))
+    await until(lambda: page.relay_token.text() not in ("", token), vmsc.state.relayChanged)
+    await until(lambda: serving(vmsc), vmsc.state.relayChanged)
     new_port = vmsc.relay.server.port if vmsc.relay and vmsc.relay.server else 0
     old = await http_request(
         new_port, "POST", f"/api/test-event?token={token}", body=b'{"type":"chat"}'
@@ -95,7 +88,7 @@ async def test_a_port_already_taken_is_said_in_settings_not_a_crash(
         monkeypatch.setenv("VMSC_RELAY_PORT", str(port))
         vmsc.start(auto_connect=False)
         page = vmsc.window.settings_page
-        await wait_until(lambda: "already in use" in page.relay_state.text())
+        await until(lambda: "already in use" in page.relay_state.text(), vmsc.state.relayChanged)
         assert f"Port {port}" in page.relay_state.text()
         assert page.overlay_urls["chat"].text() == ""
         assert vmsc.window.isVisible()
@@ -105,14 +98,14 @@ async def test_the_lan_switch_serves_with_the_token_everywhere_and_is_saved(
     vmsc: VmscApp,
 ) -> None:
     vmsc.start(auto_connect=False)
-    await wait_until(lambda: serving(vmsc))
+    await until(lambda: serving(vmsc), vmsc.state.relayChanged)
     page = vmsc.window.settings_page
     assert not page.relay_lan.isChecked()
-    await wait_until(lambda: page.overlay_urls["chat"].text() != "")
+    await until(lambda: page.overlay_urls["chat"].text() != "", vmsc.state.relayChanged)
     assert "token=" not in page.overlay_urls["chat"].text()
 
     page.relay_lan.click()  # the user opts in: OBS on a second PC
-    await wait_until(lambda: "token=" in page.overlay_urls["chat"].text())
+    await until(lambda: "token=" in page.overlay_urls["chat"].text(), vmsc.state.relayChanged)
     assert SettingsStore().load().relay_lan is True
     assert vmsc.relay is not None and vmsc.relay.server is not None
     assert vmsc.relay.server.lan_mode
@@ -123,5 +116,5 @@ async def test_the_lan_switch_serves_with_the_token_everywhere_and_is_saved(
     assert (await http_request(port, "GET", f"/api/status?token={token}")).status == 200
 
     page.relay_lan.click()  # and back to this computer only
-    await wait_until(lambda: "token=" not in page.overlay_urls["chat"].text())
+    await until(lambda: "token=" not in page.overlay_urls["chat"].text(), vmsc.state.relayChanged)
     assert SettingsStore().load().relay_lan is False

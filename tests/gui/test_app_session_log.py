@@ -7,14 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from app.application import VmscApp
 from app.core.events import StreamEvent, json_lines
-from app.ui.theme import load_theme
-from tests.relay_client import wait_until
-from tests.ui import delete_closed_widgets
+from tests.gui.apps import running_app
+from tests.gui.waiting import until
 
 
 async def test_a_test_event_from_the_card_reaches_the_feed_and_the_session_log(
@@ -23,23 +20,16 @@ async def test_a_test_event_from_the_card_reaches_the_feed_and_the_session_log(
     monkeypatch.setenv("VMSC_CONFIG_DIR", str(tmp_path))
     monkeypatch.setenv("VMSC_KICK_API_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("VMSC_KICK_REALTIME_URL", "")
-    qapp = QApplication.instance()
-    assert isinstance(qapp, QApplication)
-    delete_closed_widgets()
-    load_theme(qapp)
-    vmsc = VmscApp()
-    received: list[StreamEvent] = []
-    vmsc.service.eventsReceived.connect(received.extend)
-    vmsc.start(auto_connect=False)
-    menu = vmsc.window.status_card.test_event_button.menu()
-    assert menu is not None
-    follow = next(action for action in menu.actions() if action.data() == "follow")
-    follow.trigger()
-    await wait_until(lambda: len(received) == 1)
-    assert received[0].type == "follow" and received[0].data.test is True
-    vmsc.request_close()
-    await vmsc.closed
-    vmsc.window.deleteLater()
+    async with running_app() as vmsc:
+        received: list[StreamEvent] = []
+        vmsc.service.eventsReceived.connect(received.extend)
+        vmsc.start(auto_connect=False)
+        menu = vmsc.window.status_card.test_event_button.menu()
+        assert menu is not None
+        follow = next(action for action in menu.actions() if action.data() == "follow")
+        follow.trigger()
+        await until(lambda: len(received) == 1, vmsc.service.eventsReceived)
+        assert received[0].type == "follow" and received[0].data.test is True
 
     files = sorted((tmp_path / "sessions").glob("*.jsonl"))
     assert len(files) == 1

@@ -9,18 +9,17 @@ from typing import TypeVar
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.application import VmscApp
 from app.settings import SettingsStore
-from app.ui.theme import load_theme
 from tests.e2e_fixtures import soketi_fixture  # noqa: F401
 from tests.fake_kick_api import FakeKickApi
+from tests.gui.apps import running_app
 from tests.gui.waiting import until
 from tests.kick_payloads import CHANNEL_ID, CHATROOM_ID, chat_data
 from tests.soketi import SoketiServer
-from tests.ui import delete_closed_widgets
 
 CHATROOM, CHANNEL = CHATROOM_ID, CHANNEL_ID
 chat = chat_data
@@ -48,15 +47,8 @@ def env(
 
 @pytest.fixture
 async def vmsc(env: Path, qtbot: QtBot) -> AsyncIterator[VmscApp]:
-    qapp = QApplication.instance()
-    assert isinstance(qapp, QApplication)
-    delete_closed_widgets()  # earlier tests' windows, before the style walks every widget
-    load_theme(qapp)
-    app = VmscApp()  # not qtbot.addWidget: pytest-qt would close it outside the loop
-    yield app
-    app.request_close()
-    await app.closed
-    app.window.deleteLater()  # closing only hides it: the next style change would walk it
+    async with running_app() as app:
+        yield app
 
 
 W = TypeVar("W", bound=QWidget)
